@@ -1,0 +1,130 @@
+/**
+ * `hubify doctor`: checks the set-up and prints one line per check with a fix hint.
+ *
+ * @module
+ */
+import type { Config } from "../config/load.ts";
+
+/** One check's outcome. */
+export interface Check {
+  name: string;
+  status: "ok" | "warn" | "fail";
+  detail: string;
+  fix?: string;
+}
+
+/** Options for {@link doctor}. */
+export interface DoctorOptions {
+  config: Config;
+  json: boolean;
+  print: (s: string) => void;
+}
+
+async function onPath(cmd: string): Promise<string | undefined> {
+  if (cmd.includes("/")) {
+    try {
+      const st = await Deno.stat(cmd);
+      return st.isFile && (st.mode ?? 0o111) & 0o111 ? cmd : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
+    if (!dir) continue;
+    try {
+      const st = await Deno.stat(`${dir}/${cmd}`);
+      if (st.isFile && (st.mode ?? 0o111) & 0o111) return `${dir}/${cmd}`;
+    } catch { /* not here */ }
+  }
+  return undefined;
+}
+
+function portFree(host: string, port: number): boolean {
+  try {
+    Deno.listen({ hostname: host, port }).close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Runs the checks; resolves 0 when none failed, else 1.
+ *
+ * @example
+ * ```ts
+ * await doctor({ config, json: false, print: console.log });
+ * ```
+ */
+export async function doctor(opts: DoctorOptions): Promise<number> {
+  const { config } = opts;
+  const checks: Check[] = [];
+  checks.push({ name: "mode", status: "ok", detail: `${config.mode} (${config.modeReason})` });
+  const uid = Deno.uid();
+  checks.push(
+    uid === 0
+      ? {
+        name: "user",
+        status: "ok",
+        detail: `root: will prepare ${
+          config.home ?? "the home"
+        } and drop to ${config.uid}:${config.gid}`,
+      }
+      : { name: "user", status: "ok", detail: `uid ${uid}: no privilege drop (not root)` },
+  );
+  checks.push(
+    config.port === 0 || portFree(config.ip, config.port)
+      ? { name: "listen port", status: "ok", detail: `${config.ip}:${config.port} is free` }
+      : {
+        name: "listen port",
+        status: "fail",
+        detail: `${config.ip}:${config.port} is in use`,
+        fix: "stop what uses it, or choose another --port",
+      },
+  );
+  for (const s of config.services) {
+    if (!s.command) {
+      checks.push({
+        name: `service ${s.name}`,
+        status: "ok",
+        detail: `external service at ${s.socket ?? `${s.host}:${s.port}`}`,
+      });
+      continue;
+    }
+    const found = await onPath(s.command[0]);
+    checks.push(
+      found ? { name: `service ${s.name} command`, status: "ok", detail: found } : {
+        name: `service ${s.name} command`,
+        status: "fail",
+        detail: `${s.command[0]} not found on PATH`,
+        fix: "install it in the image or give its absolute path",
+      },
+    );
+    if (!s.socket && s.port !== 0 && !portFree(s.host, s.port)) {
+      checks.push({
+        name: `service ${s.name} port`,
+        status: "fail",
+        detail: `${s.host}:${s.port} is already in use`,
+        fix: "use --service-port 0 to pick a free port",
+      });
+    }
+  }
+  if (config.services.length === 0) {
+    checks.push({
+      name: "service",
+      status: "fail",
+      detail: "no service configured",
+      fix: "give a command after --, HUBIFY_COMMAND, or services in --config",
+    });
+  }
+  if (opts.json) {
+    opts.print(JSON.stringify({ checks }, null, 2) + "\n");
+  } else {
+    for (const c of checks) {
+      opts.print(
+        `${c.status.padEnd(4)} ${c.name}: ${c.detail}${c.fix ? ` (fix: ${c.fix})` : ""}\n`,
+      );
+    }
+  }
+  return checks.some((c) => c.status === "fail") ? 1 : 0;
+}

@@ -1,0 +1,553 @@
+/**
+ * The option table: one entry per setting, the single source of truth for the CLI flags, the
+ * `HUBIFY_*` (and docker-stacks) environment variables, the config file keys, `--help` groups and
+ * the configuration reference in the docs.
+ *
+ * Each entry owns a zod schema that turns a raw value (a string from a flag or the environment,
+ * or a JSON value from the config file) into the typed value, so validation errors can name the
+ * exact place the bad value came from.
+ *
+ * @module
+ */
+import { z } from "zod";
+
+/** Help groups, in the order `--help` prints them. */
+export const GROUPS = [
+  "Server",
+  "Service",
+  "Proxy",
+  "User and home (when started as root)",
+  "Logging",
+  "Configuration",
+] as const;
+
+/** One of {@link GROUPS}. */
+export type Group = typeof GROUPS[number];
+
+/** Describes one setting. */
+export interface OptionSpec<T = unknown> {
+  /** Key in the effective configuration and in the config file (camelCase). */
+  key: string;
+  /** Commander flag syntax, e.g. `--port <port>`; absent for settings without a flag. */
+  flag?: string;
+  /** Negated flag for booleans, e.g. `--no-chown-home`. */
+  negate?: string;
+  /** Environment variables, highest priority first (`HUBIFY_*` first, then compatibility names). */
+  env: string[];
+  /** Help group. */
+  group: Group;
+  /** One-line description for `--help` and the docs. */
+  description: string;
+  /** What the value may be, as shown in errors (e.g. "an integer from 0 to 65535"). */
+  allowed: string;
+  /** Parser/validator from a raw value. */
+  schema: z.ZodType<T>;
+  /** Default value (before mode-dependent defaults are applied). */
+  default?: T;
+  /** Value is secret: `hubify config` redacts it. */
+  secret?: boolean;
+}
+
+const TRUE_WORDS = new Set(["1", "true", "yes", "on", "y"]);
+const FALSE_WORDS = new Set(["0", "false", "no", "off", "n", ""]);
+
+/** Boolean from `true`/`false`, `yes`/`no`, `1`/`0`, `on`/`off` (docker-stacks uses `yes`). */
+export const boolSchema: z.ZodType<boolean> = z.union([
+  z.boolean(),
+  z.string().transform((s, ctx) => {
+    const v = s.trim().toLowerCase();
+    if (TRUE_WORDS.has(v)) return true;
+    if (FALSE_WORDS.has(v)) return false;
+    ctx.addIssue({ code: "custom", message: "not a boolean" });
+    return z.NEVER;
+  }),
+]);
+
+function intSchema(min: number, max: number): z.ZodType<number> {
+  return z.union([z.number(), z.string().trim().regex(/^[0-9]+$/).transform(Number)])
+    .pipe(z.number().int().min(min).max(max));
+}
+
+function enumSchema<const T extends readonly [string, ...string[]]>(values: T) {
+  return z.string().trim().toLowerCase().pipe(z.enum(values));
+}
+
+const portSchema = intSchema(0, 65535);
+const secondsSchema: z.ZodType<number> = z.union([
+  z.number(),
+  z.string().trim().regex(/^[0-9]+(\.[0-9]+)?$/).transform(Number),
+]).pipe(z.number().positive().max(86400 * 7));
+const idSchema = intSchema(0, 2 ** 32 - 2);
+const pathSchema = z.string().min(1);
+
+/** Service command: a JSON array, or a string split like a shell would (quotes, no expansion). */
+export const commandSchema: z.ZodType<string[]> = z.union([
+  z.array(z.string()).min(1),
+  z.string().transform((s, ctx) => {
+    const t = s.trim();
+    if (t.startsWith("[")) {
+      try {
+        const parsed = JSON.parse(t);
+        if (
+          Array.isArray(parsed) && parsed.length > 0 && parsed.every((x) => typeof x === "string")
+        ) {
+          return parsed as string[];
+        }
+      } catch { /* reported below */ }
+      ctx.addIssue({ code: "custom", message: "bad JSON array" });
+      return z.NEVER;
+    }
+    const words = splitWords(t);
+    if (words === undefined || words.length === 0) {
+      ctx.addIssue({ code: "custom", message: "empty or unbalanced quotes" });
+      return z.NEVER;
+    }
+    return words;
+  }),
+]);
+
+/**
+ * Splits a command line into words with shell-like quoting (single quotes literal, double quotes
+ * with backslash escapes), without any expansion. Returns `undefined` on unbalanced quotes.
+ * Hand-written because the only need is this small subset, and a shell-parsing dependency would
+ * bring globbing and variable expansion we must not do.
+ *
+ * @example
+ * ```ts
+ * splitWords(`python3 -c 'print("hi")' --port {port}`); // ["python3", "-c", 'print("hi")', "--port", "{port}"]
+ * ```
+ */
+export function splitWords(s: string): string[] | undefined {
+  const out: string[] = [];
+  let cur = "";
+  let inWord = false;
+  let quote: "'" | '"' | null = null;
+  for (let i = 0; i < s.length; i++) {
+    const ch = s[i];
+    if (quote === "'") {
+      if (ch === "'") quote = null;
+      else cur += ch;
+    } else if (quote === '"') {
+      if (ch === '"') quote = null;
+      else if (ch === "\\" && i + 1 < s.length && `"\\$\``.includes(s[i + 1])) cur += s[++i];
+      else cur += ch;
+    } else if (ch === "'" || ch === '"') {
+      quote = ch;
+      inWord = true;
+    } else if (ch === "\\" && i + 1 < s.length) {
+      cur += s[++i];
+      inWord = true;
+    } else if (/\s/.test(ch)) {
+      if (inWord) out.push(cur);
+      cur = "";
+      inWord = false;
+    } else {
+      cur += ch;
+      inWord = true;
+    }
+  }
+  if (quote) return undefined;
+  if (inWord) out.push(cur);
+  return out;
+}
+
+const listSchema: z.ZodType<string[]> = z.union([
+  z.array(z.string()),
+  z.string().transform((s) => s.split(",").map((x) => x.trim()).filter((x) => x !== "")),
+]);
+
+const envMapSchema: z.ZodType<Record<string, string>> = z.union([
+  z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string()),
+  z.array(z.string()).transform((items, ctx) => parseEnvPairs(items, ctx)),
+  z.string().transform((s, ctx) => parseEnvPairs(s.split(/\s*,\s*/).filter(Boolean), ctx)),
+]);
+
+function parseEnvPairs(items: string[], ctx: z.RefinementCtx): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of items) {
+    const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(item);
+    if (!m) {
+      ctx.addIssue({ code: "custom", message: `"${item}" is not KEY=VALUE` });
+      return z.NEVER;
+    }
+    out[m[1]] = m[2];
+  }
+  return out;
+}
+
+/** Umask as octal digits (`022`, `0o077`) or a number from the config file. */
+const umaskSchema: z.ZodType<number> = z.union([
+  z.number().int().min(0).max(0o777),
+  z.string().trim().regex(/^(0o)?[0-7]{1,4}$/).transform((s) => parseInt(s.replace(/^0o/, ""), 8))
+    .pipe(z.number().max(0o777)),
+]);
+
+/** URL path prefix: must start with `/`; normalised to end with `/`. */
+const basePathSchema = z.string().trim().regex(/^\/[^?#\s]*$/).transform((p) =>
+  p.endsWith("/") ? p : p + "/"
+);
+
+/** Exact path (for API routes): starts with `/`, no trailing slash unless it is `/`. */
+const routePathSchema = z.string().trim().regex(/^\/[^?#\s]*$/).transform((p) =>
+  p.length > 1 && p.endsWith("/") ? p.slice(0, -1) : p
+);
+
+/** Modes hubify runs in. */
+export const MODES = ["auto", "standalone", "jupyterhub"] as const;
+/** Restart policies. */
+export const RESTART_POLICIES = ["never", "on-failure", "always"] as const;
+/** Log levels, most verbose first. */
+export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
+/** Rewriting levels. */
+export const REWRITE_LEVELS = ["off", "headers", "full"] as const;
+
+function opt<T>(spec: OptionSpec<T>): OptionSpec<T> {
+  return spec;
+}
+
+/**
+ * Every setting hubify has. Order is the order of `--help` within a group.
+ *
+ * @example
+ * ```ts
+ * OPTIONS.find((o) => o.key === "port")?.env; // ["HUBIFY_PORT"]
+ * ```
+ */
+export const OPTIONS: OptionSpec[] = [
+  opt({
+    key: "mode",
+    flag: "--mode <mode>",
+    env: ["HUBIFY_MODE"],
+    group: "Server",
+    description: "auto (JupyterHub when JUPYTERHUB_* env is present), standalone or jupyterhub",
+    allowed: MODES.join(", "),
+    schema: enumSchema(MODES),
+    default: "auto",
+  }),
+  opt({
+    key: "ip",
+    flag: "--ip <address>",
+    env: ["HUBIFY_IP"],
+    group: "Server",
+    description:
+      "address to listen on (default 0.0.0.0; in JupyterHub mode the host of JUPYTERHUB_SERVICE_URL)",
+    allowed: "an IP address or host name",
+    schema: z.string().trim().min(1).regex(/^[A-Za-z0-9.:\-\[\]%]+$/),
+  }),
+  opt({
+    key: "port",
+    flag: "--port <port>",
+    env: ["HUBIFY_PORT"],
+    group: "Server",
+    description:
+      "port to listen on (default 8080; in JupyterHub mode the port of JUPYTERHUB_SERVICE_URL, else 8888)",
+    allowed: "an integer from 0 to 65535",
+    schema: portSchema,
+  }),
+  opt({
+    key: "basePath",
+    flag: "--base-path <path>",
+    env: ["HUBIFY_BASE_PATH"],
+    group: "Server",
+    description: "serve everything under this prefix (JupyterHub mode: JUPYTERHUB_SERVICE_PREFIX)",
+    allowed: "a URL path starting with /",
+    schema: basePathSchema,
+  }),
+  opt({
+    key: "apiPath",
+    flag: "--api-path <path>",
+    env: ["HUBIFY_API_PATH"],
+    group: "Server",
+    description: "where hubify's own API lives, below the base path",
+    allowed: "a URL path starting with /",
+    schema: routePathSchema,
+    default: "/api",
+  }),
+  opt({
+    key: "corsOrigin",
+    flag: "--cors-origin <origins>",
+    env: ["HUBIFY_CORS_ORIGIN"],
+    group: "Server",
+    description: "comma-separated origins allowed to call the API cross-origin (default: none)",
+    allowed: "a comma-separated list of origins",
+    schema: listSchema,
+    default: [],
+  }),
+  opt({
+    key: "command",
+    env: ["HUBIFY_COMMAND"],
+    group: "Service",
+    description: "the service command (arguments after --); {port} is replaced by the service port",
+    allowed: "a command line or a JSON array of strings",
+    schema: commandSchema,
+  }),
+  opt({
+    key: "serviceName",
+    flag: "--service-name <name>",
+    env: ["HUBIFY_SERVICE_NAME"],
+    group: "Service",
+    description: "name of the service in logs and the API (default: the command's basename)",
+    allowed: "letters, digits, '.', '_' and '-', starting with a letter or digit",
+    schema: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/),
+  }),
+  opt({
+    key: "serviceHost",
+    flag: "--service-host <host>",
+    env: ["HUBIFY_SERVICE_HOST"],
+    group: "Service",
+    description: "host the service listens on",
+    allowed: "an IP address or host name",
+    schema: z.string().trim().min(1).regex(/^[A-Za-z0-9.:\-\[\]%]+$/),
+    default: "127.0.0.1",
+  }),
+  opt({
+    key: "servicePort",
+    flag: "--service-port <port>",
+    env: ["HUBIFY_SERVICE_PORT"],
+    group: "Service",
+    description: "port the service listens on; 0 picks a free port",
+    allowed: "an integer from 0 to 65535",
+    schema: portSchema,
+    default: 8081,
+  }),
+  opt({
+    key: "serviceSocket",
+    flag: "--service-socket <path>",
+    env: ["HUBIFY_SERVICE_SOCKET"],
+    group: "Service",
+    description: "reach the service over this unix socket instead of TCP ({socket} in the command)",
+    allowed: "a file path",
+    schema: pathSchema,
+  }),
+  opt({
+    key: "env",
+    flag: "-e, --env <KEY=VALUE...>",
+    env: ["HUBIFY_ENV"],
+    group: "Service",
+    description: "extra environment for the service (repeatable; env var: comma-separated)",
+    allowed: "KEY=VALUE pairs",
+    schema: envMapSchema,
+    default: {},
+  }),
+  opt({
+    key: "readyPath",
+    flag: "--ready-path <path>",
+    env: ["HUBIFY_READY_PATH"],
+    group: "Service",
+    description: "HTTP path that answers < 500 when the service is ready (default: TCP connect)",
+    allowed: "a URL path starting with /",
+    schema: z.string().trim().regex(/^\/[^\s]*$/),
+  }),
+  opt({
+    key: "readyTimeout",
+    flag: "--ready-timeout <seconds>",
+    env: ["HUBIFY_READY_TIMEOUT"],
+    group: "Service",
+    description: "how long the service may take to become ready",
+    allowed: "a positive number of seconds",
+    schema: secondsSchema,
+    default: 60,
+  }),
+  opt({
+    key: "restart",
+    flag: "--restart <policy>",
+    env: ["HUBIFY_RESTART"],
+    group: "Service",
+    description: "restart policy when the service exits",
+    allowed: RESTART_POLICIES.join(", "),
+    schema: enumSchema(RESTART_POLICIES),
+    default: "on-failure",
+  }),
+  opt({
+    key: "maxRestarts",
+    flag: "--max-restarts <n>",
+    env: ["HUBIFY_MAX_RESTARTS"],
+    group: "Service",
+    description: "crash-loop limit: give up after this many restarts without a stable run",
+    allowed: "an integer from 0 to 1000",
+    schema: intSchema(0, 1000),
+    default: 5,
+  }),
+  opt({
+    key: "stopTimeout",
+    flag: "--stop-timeout <seconds>",
+    env: ["HUBIFY_STOP_TIMEOUT"],
+    group: "Service",
+    description: "grace period between SIGTERM and SIGKILL when stopping the service",
+    allowed: "a positive number of seconds",
+    schema: secondsSchema,
+    default: 10,
+  }),
+  opt({
+    key: "service",
+    flag: "--service",
+    negate: "--no-service",
+    env: ["HUBIFY_SERVICE"],
+    group: "Service",
+    description: "--no-service: start nothing; front a service that is already running",
+    allowed: "true or false",
+    schema: boolSchema,
+    default: true,
+  }),
+  opt({
+    key: "keepPrefix",
+    flag: "--keep-prefix",
+    env: ["HUBIFY_KEEP_PREFIX"],
+    group: "Proxy",
+    description: "send the full path (with the base path) to the service",
+    allowed: "true or false",
+    schema: boolSchema,
+    default: false,
+  }),
+  opt({
+    key: "rewrite",
+    flag: "--rewrite <level>",
+    env: ["HUBIFY_REWRITE"],
+    group: "Proxy",
+    description: "off; headers (Location, Set-Cookie); full (also HTML and CSS bodies)",
+    allowed: REWRITE_LEVELS.join(", "),
+    schema: enumSchema(REWRITE_LEVELS),
+    default: "headers",
+  }),
+  opt({
+    key: "startWait",
+    flag: "--start-wait <seconds>",
+    env: ["HUBIFY_START_WAIT"],
+    group: "Proxy",
+    description: "how long a request may wait for a (re)starting service before 503",
+    allowed: "a positive number of seconds",
+    schema: secondsSchema,
+    default: 10,
+  }),
+  opt({
+    key: "requestTimeout",
+    flag: "--request-timeout <seconds>",
+    env: ["HUBIFY_REQUEST_TIMEOUT"],
+    group: "Proxy",
+    description: "time allowed for the service to send response headers (504 after)",
+    allowed: "a positive number of seconds",
+    schema: secondsSchema,
+    default: 300,
+  }),
+  opt({
+    key: "user",
+    flag: "--user <name>",
+    env: ["HUBIFY_USER", "NB_USER"],
+    group: "User and home (when started as root)",
+    description: "user name the service runs as",
+    allowed: "a user name",
+    schema: z.string().regex(/^[a-z_][a-z0-9_.-]{0,31}\$?$/i),
+    default: "jovyan",
+  }),
+  opt({
+    key: "uid",
+    flag: "--uid <uid>",
+    env: ["HUBIFY_UID", "NB_UID"],
+    group: "User and home (when started as root)",
+    description: "numeric user id to drop to",
+    allowed: "an integer from 0 to 4294967294",
+    schema: idSchema,
+    default: 1000,
+  }),
+  opt({
+    key: "gid",
+    flag: "--gid <gid>",
+    env: ["HUBIFY_GID", "NB_GID"],
+    group: "User and home (when started as root)",
+    description: "numeric group id to drop to",
+    allowed: "an integer from 0 to 4294967294",
+    schema: idSchema,
+    default: 100,
+  }),
+  opt({
+    key: "home",
+    flag: "--home <dir>",
+    env: ["HUBIFY_HOME"],
+    group: "User and home (when started as root)",
+    description: "home directory (default: from /etc/passwd, else /home/<user>)",
+    allowed: "an absolute path",
+    schema: z.string().regex(/^\//),
+  }),
+  opt({
+    key: "chownHome",
+    flag: "--chown-home",
+    negate: "--no-chown-home",
+    env: ["HUBIFY_CHOWN_HOME", "CHOWN_HOME"],
+    group: "User and home (when started as root)",
+    description:
+      "--no-chown-home: leave the home directory's owner alone (default: chown it to uid:gid)",
+    allowed: "true/false, yes/no, 1/0",
+    schema: boolSchema,
+    default: true,
+  }),
+  opt({
+    key: "chownRecursive",
+    flag: "--chown-recursive",
+    env: ["HUBIFY_CHOWN_RECURSIVE"],
+    group: "User and home (when started as root)",
+    description: "chown the home and extra paths recursively (symlinks are never followed)",
+    allowed: "true/false, yes/no, 1/0",
+    schema: boolSchema,
+    default: false,
+  }),
+  opt({
+    key: "chownExtra",
+    flag: "--chown-extra <paths>",
+    env: ["HUBIFY_CHOWN_EXTRA", "CHOWN_EXTRA"],
+    group: "User and home (when started as root)",
+    description: "comma-separated extra paths to chown to uid:gid",
+    allowed: "a comma-separated list of absolute paths",
+    schema: listSchema.pipe(z.array(z.string().regex(/^\//, "must be absolute"))),
+    default: [],
+  }),
+  opt({
+    key: "umask",
+    flag: "--umask <mask>",
+    env: ["HUBIFY_UMASK", "NB_UMASK"],
+    group: "User and home (when started as root)",
+    description: "umask for hubify and the service, in octal (e.g. 022)",
+    allowed: "octal digits from 0 to 0777",
+    schema: umaskSchema,
+  }),
+  opt({
+    key: "logLevel",
+    flag: "--log-level <level>",
+    env: ["HUBIFY_LOG_LEVEL"],
+    group: "Logging",
+    description: "least severe level to print",
+    allowed: LOG_LEVELS.join(", "),
+    schema: enumSchema(LOG_LEVELS),
+    default: "info",
+  }),
+  opt({
+    key: "logFormat",
+    flag: "--log-format <format>",
+    env: ["HUBIFY_LOG_FORMAT"],
+    group: "Logging",
+    description: "text for people, json for log collectors",
+    allowed: "text, json",
+    schema: enumSchema(["text", "json"] as const),
+    default: "text",
+  }),
+  opt({
+    key: "config",
+    flag: "--config <file>",
+    env: ["HUBIFY_CONFIG"],
+    group: "Configuration",
+    description: "JSON config file (several services allowed)",
+    allowed: "a path to a JSON file",
+    schema: pathSchema,
+  }),
+];
+
+/** Looks up an option by key; throws on unknown keys (a programming error). */
+export function optionByKey(key: string): OptionSpec {
+  const o = OPTIONS.find((x) => x.key === key);
+  if (!o) throw new Error(`unknown option key ${key}`);
+  return o;
+}
+
+/** The `--long` name of a flag spec, e.g. `--env` for `-e, --env <KEY=VALUE...>`. */
+export function longFlag(spec: OptionSpec): string | undefined {
+  return spec.flag?.match(/--[a-z0-9-]+/)?.[0];
+}

@@ -1,0 +1,158 @@
+/**
+ * The root stage: prepare the home, drop privileges by re-executing hubify as the target user,
+ * forward signals, and exit with the child's status.
+ *
+ * Signals: SIGTERM, SIGINT, SIGHUP and SIGQUIT are forwarded to the unprivileged hubify, which stops
+ * the services gracefully. Exit status: the child's, or 128+signal when it was killed.
+ * Limits (Deno): no setgroups, so the user has only its primary group; no reaping of re-parented
+ * orphans as PID 1 — use `docker run --init` (tini) when the service spawns daemons.
+ *
+ * @module
+ */
+import type { Config } from "../config/load.ts";
+import type { Logger } from "../log/logger.ts";
+import { type LaunchPlan, parsePasswd, planLaunch } from "./plan.ts";
+import { selfCommand } from "./self.ts";
+import { exitStatus } from "../supervisor/service.ts";
+
+/** Signals the root stage forwards to the unprivileged stage. */
+export const FORWARDED_SIGNALS: Deno.Signal[] = ["SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT"];
+
+/** Env marker telling the child that the root stage already ran. */
+export const LAUNCHED_ENV = "HUBIFY_LAUNCHED";
+
+/** Options for {@link runRootStage}. */
+export interface RootStageOptions {
+  config: Config;
+  /** Was the user name set explicitly? */
+  userExplicit: boolean;
+  logger: Logger;
+  /** argv to hand to the unprivileged hubify (the original arguments). */
+  args: string[];
+}
+
+async function chownTree(path: string, uid: number, gid: number, recursive: boolean, log: Logger) {
+  let count = 0;
+  const visit = async (p: string, top: boolean) => {
+    let info: Deno.FileInfo;
+    try {
+      info = await Deno.lstat(p);
+    } catch (e) {
+      if (top) log.warn(`cannot chown ${p}: ${(e as Error).message}`);
+      return;
+    }
+    // Never follow or change symlinks below the top: a link to /etc/shadow must not become the user's.
+    if (info.isSymlink && !top) return;
+    try {
+      await Deno.chown(p, uid, gid);
+      count++;
+    } catch (e) {
+      log.warn(`cannot chown ${p}: ${(e as Error).message}`);
+      return;
+    }
+    if (recursive && info.isDirectory) {
+      for await (const entry of Deno.readDir(p)) await visit(`${p}/${entry.name}`, false);
+    }
+  };
+  await visit(path, true);
+  return count;
+}
+
+/** Executes the filesystem part of a plan. */
+export async function prepareHome(plan: LaunchPlan, log: Logger): Promise<void> {
+  for (const dir of plan.mkdirs) {
+    let created = false;
+    try {
+      await Deno.mkdir(dir, { mode: 0o755 });
+      created = true;
+    } catch (e) {
+      if (!(e instanceof Deno.errors.AlreadyExists)) {
+        log.warn(`cannot create ${dir}: ${(e as Error).message}`);
+        continue;
+      }
+    }
+    if (created || dir !== plan.home) {
+      // Directories hubify creates belong to the user even without --chown-home.
+      try {
+        const st = await Deno.lstat(dir);
+        if (created || (st.uid === 0 && !st.isSymlink)) await Deno.chown(dir, plan.uid, plan.gid);
+      } catch { /* reported by mkdir above */ }
+    }
+  }
+  for (const c of plan.chown) {
+    const n = await chownTree(c.path, plan.uid, plan.gid, c.recursive, log);
+    log.info(`chowned ${c.path} to ${plan.uid}:${plan.gid}`, {
+      recursive: c.recursive,
+      entries: n,
+    });
+  }
+}
+
+/**
+ * Runs the root stage when hubify is root. Returns `null` when the caller should go on in this
+ * process (not root, or the target uid is 0), else the exit status to exit with.
+ */
+export async function runRootStage(opts: RootStageOptions): Promise<number | null> {
+  const { config, logger: log } = opts;
+  if (config.umask !== undefined) {
+    Deno.umask(config.umask);
+    log.debug(`umask set to ${config.umask.toString(8).padStart(3, "0")}`);
+  }
+  if (Deno.env.get(LAUNCHED_ENV)) return null;
+  if (Deno.uid() !== 0) {
+    log.info(
+      `running as uid ${Deno.uid()} (not root): home setup, chown and privilege drop skipped`,
+    );
+    return null;
+  }
+  let passwd: ReturnType<typeof parsePasswd> = [];
+  try {
+    passwd = parsePasswd(await Deno.readTextFile("/etc/passwd"));
+  } catch { /* no passwd: numbers only */ }
+  const plan = planLaunch({ config, userExplicit: opts.userExplicit, passwd });
+  for (const n of plan.notes) log.info(n);
+  await prepareHome(plan, log);
+  for (const [k, v] of Object.entries(plan.env)) Deno.env.set(k, v);
+  if (!plan.drop) {
+    log.warn("target uid is 0: the service runs as root");
+    return null;
+  }
+
+  const [cmd, ...args] = selfCommand(opts.args);
+  let cwd = plan.home;
+  try {
+    await Deno.stat(cwd);
+  } catch {
+    cwd = "/";
+  }
+  log.info(`dropping privileges to ${plan.user} (${plan.uid}:${plan.gid}), home ${plan.home}`);
+  const child = new Deno.Command(cmd, {
+    args,
+    uid: plan.uid,
+    gid: plan.gid,
+    cwd,
+    env: { ...plan.env, [LAUNCHED_ENV]: "1" },
+    stdin: "inherit",
+    stdout: "inherit",
+    stderr: "inherit",
+    // Own process group: a terminal's Ctrl-C reaches hubify once, through the forwarder below.
+    detached: true,
+  }).spawn();
+  const forward = new Map<Deno.Signal, () => void>();
+  for (const sig of FORWARDED_SIGNALS) {
+    const h = () => {
+      try {
+        child.kill(sig);
+      } catch { /* already exited */ }
+    };
+    forward.set(sig, h);
+    Deno.addSignalListener(sig, h);
+  }
+  const status = await child.status;
+  for (const [sig, h] of forward) Deno.removeSignalListener(sig, h);
+  // Nothing of the child's process group may outlive it.
+  try {
+    Deno.kill(-child.pid, "SIGKILL");
+  } catch { /* group already empty */ }
+  return exitStatus(status);
+}

@@ -1,0 +1,61 @@
+import assert from "node:assert/strict";
+import { parsePasswd, planLaunch } from "./plan.ts";
+
+const base = {
+  user: "jovyan",
+  uid: 1000,
+  gid: 100,
+  chownHome: true,
+  chownRecursive: false,
+  chownExtra: [] as string[],
+};
+const passwd = parsePasswd(
+  "root:x:0:0:root:/root:/bin/bash\nubuntu:x:1000:1000::/home/ubuntu:/bin/bash\nbroken line\nada:x:1200:100::/srv/ada:/bin/sh\n",
+);
+
+Deno.test("parsePasswd skips malformed lines", () => {
+  assert.deepEqual(passwd.map((p) => p.name), ["root", "ubuntu", "ada"]);
+});
+
+Deno.test("planLaunch: unknown user works by uid, default home", () => {
+  const p = planLaunch({ config: { ...base, uid: 4242 }, userExplicit: false, passwd });
+  assert.equal(p.user, "jovyan");
+  assert.equal(p.uid, 4242);
+  assert.equal(p.home, "/home/jovyan");
+  assert.deepEqual(p.env, { HOME: "/home/jovyan", USER: "jovyan", LOGNAME: "jovyan" });
+  assert.ok(p.mkdirs.includes("/home/jovyan/.local/share/jupyter/runtime"));
+  assert.deepEqual(p.chown, [{ path: "/home/jovyan", recursive: false }]);
+  assert.equal(p.drop, true);
+  assert.match(p.notes[0], /not in \/etc\/passwd/);
+});
+
+Deno.test("planLaunch: default name follows /etc/passwd for the uid; explicit name wins", () => {
+  const p = planLaunch({ config: base, userExplicit: false, passwd });
+  assert.equal(p.user, "ubuntu");
+  assert.equal(p.home, "/home/ubuntu");
+  const q = planLaunch({ config: { ...base, user: "ada" }, userExplicit: true, passwd });
+  assert.equal(q.user, "ada");
+  assert.equal(q.home, "/srv/ada");
+  const h = planLaunch({ config: { ...base, home: "/data/home" }, userExplicit: false, passwd });
+  assert.equal(h.home, "/data/home");
+});
+
+Deno.test("planLaunch: chown switches, extra paths, uid 0 does not drop", () => {
+  const p = planLaunch({
+    config: {
+      ...base,
+      chownHome: false,
+      chownRecursive: true,
+      chownExtra: ["/data"],
+      umask: 0o077,
+    },
+    userExplicit: true,
+    passwd: [],
+  });
+  assert.deepEqual(p.chown, [{ path: "/data", recursive: true }]);
+  assert.equal(p.umask, 0o077);
+  assert.equal(
+    planLaunch({ config: { ...base, uid: 0 }, userExplicit: true, passwd: [] }).drop,
+    false,
+  );
+});

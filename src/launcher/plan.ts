@@ -1,0 +1,124 @@
+/**
+ * The root stage's plan: which user to become, which directories to create and chown, which
+ * environment to set. Pure: reads nothing, so every decision can be unit-tested.
+ *
+ * @module
+ */
+import type { Config } from "../config/load.ts";
+
+/** One `/etc/passwd` entry. */
+export interface PasswdEntry {
+  name: string;
+  uid: number;
+  gid: number;
+  home: string;
+  shell: string;
+}
+
+/**
+ * Parses `/etc/passwd` text; malformed lines are skipped.
+ *
+ * @example
+ * ```ts
+ * parsePasswd("jovyan:x:1000:100::/home/jovyan:/bin/bash\n")[0].home; // "/home/jovyan"
+ * ```
+ */
+export function parsePasswd(text: string): PasswdEntry[] {
+  const out: PasswdEntry[] = [];
+  for (const line of text.split("\n")) {
+    const f = line.split(":");
+    if (f.length < 7 || line.startsWith("#")) continue;
+    const uid = Number(f[2]);
+    const gid = Number(f[3]);
+    if (!Number.isInteger(uid) || !Number.isInteger(gid)) continue;
+    out.push({ name: f[0], uid, gid, home: f[5], shell: f[6] });
+  }
+  return out;
+}
+
+/** What the root stage does, in order. */
+export interface LaunchPlan {
+  /** User name the service runs as (for USER/LOGNAME). */
+  user: string;
+  uid: number;
+  gid: number;
+  home: string;
+  /** Directories to create (parents first) and chown to uid:gid when newly created. */
+  mkdirs: string[];
+  /** Paths to chown to uid:gid. */
+  chown: { path: string; recursive: boolean }[];
+  /** umask to apply, if any. */
+  umask?: number;
+  /** Environment for the unprivileged stage. */
+  env: Record<string, string>;
+  /** Whether privileges are dropped (false when the target uid is 0). */
+  drop: boolean;
+  /** Human-readable lines describing where each value came from. */
+  notes: string[];
+}
+
+/** Inputs to {@link planLaunch}. */
+export interface PlanInputs {
+  config: Pick<
+    Config,
+    "user" | "uid" | "gid" | "home" | "chownHome" | "chownRecursive" | "chownExtra" | "umask"
+  >;
+  /** Was the user name set explicitly (flag/env/file), rather than the default? */
+  userExplicit: boolean;
+  /** Parsed `/etc/passwd` (may be empty). */
+  passwd: PasswdEntry[];
+}
+
+/**
+ * Plans the root stage.
+ *
+ * The user name comes from the configuration; when it was left at its default and `/etc/passwd`
+ * names the target uid, that entry's name and home are used (so `ubuntu` stays `ubuntu`).
+ * A name missing from `/etc/passwd` still works: everything is done by number.
+ *
+ * @example
+ * ```ts
+ * const plan = planLaunch({ config: { user: "jovyan", uid: 1000, gid: 100, chownHome: true,
+ *   chownRecursive: false, chownExtra: [] }, userExplicit: false, passwd: [] });
+ * plan.home; // "/home/jovyan"
+ * ```
+ */
+export function planLaunch(inputs: PlanInputs): LaunchPlan {
+  const { config, passwd } = inputs;
+  const notes: string[] = [];
+  const byName = passwd.find((p) => p.name === config.user);
+  const byUid = passwd.find((p) => p.uid === config.uid);
+  let user = config.user;
+  let entry = byName;
+  if (!inputs.userExplicit && byUid) {
+    user = byUid.name;
+    entry = byUid;
+    notes.push(`user name ${user} from /etc/passwd for uid ${config.uid}`);
+  } else if (!byName) {
+    notes.push(`user ${user} is not in /etc/passwd: running by uid ${config.uid}`);
+  }
+  const home = config.home ?? (entry?.home && entry.home !== "/" ? entry.home : `/home/${user}`);
+  const runtime = `${home}/.local/share/jupyter/runtime`;
+  const mkdirs = [
+    home,
+    `${home}/.local`,
+    `${home}/.local/share`,
+    `${home}/.local/share/jupyter`,
+    runtime,
+  ];
+  const chown: LaunchPlan["chown"] = [];
+  if (config.chownHome) chown.push({ path: home, recursive: config.chownRecursive });
+  for (const p of config.chownExtra) chown.push({ path: p, recursive: config.chownRecursive });
+  return {
+    user,
+    uid: config.uid,
+    gid: config.gid,
+    home,
+    mkdirs,
+    chown,
+    umask: config.umask,
+    env: { HOME: home, USER: user, LOGNAME: user },
+    drop: config.uid !== 0,
+    notes,
+  };
+}

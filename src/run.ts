@@ -1,0 +1,64 @@
+/**
+ * The unprivileged stage: supervisor (and, with the server subsystem, the HTTP front) until a
+ * signal or the end of a service.
+ *
+ * @module
+ */
+import { type Config, ConfigError } from "./config/load.ts";
+import type { Logger } from "./log/logger.ts";
+import { Supervisor } from "./supervisor/supervisor.ts";
+
+/** Signals that stop hubify gracefully. */
+export const STOP_SIGNALS: Deno.Signal[] = ["SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT"];
+
+/** Options for {@link runServer}. */
+export interface RunOptions {
+  config: Config;
+  logger: Logger;
+}
+
+/**
+ * Runs until a stop signal or until a service ends for good; resolves with the exit status:
+ * the primary service's status (128+signal when it was killed).
+ */
+export async function runServer(opts: RunOptions): Promise<number> {
+  const { config, logger: log } = opts;
+  if (config.services.length === 0) {
+    throw new ConfigError(
+      "no service to run: give a command (hubify -- my-server --port {port}), HUBIFY_COMMAND, " +
+        "services in --config, or --no-service to front a running service",
+    );
+  }
+  const supervisor = new Supervisor({
+    services: config.services,
+    logger: log,
+    baseUrl: config.basePath,
+  });
+
+  let onSignal!: (sig: Deno.Signal) => void;
+  const signalled = new Promise<Deno.Signal>((r) => (onSignal = r));
+  const handlers = STOP_SIGNALS.map((sig) => {
+    const h = () => onSignal(sig);
+    Deno.addSignalListener(sig, h);
+    return [sig, h] as const;
+  });
+
+  supervisor.start();
+  const outcome = await Promise.race([
+    supervisor.firstExit.then((r) => ({ kind: "exit" as const, ...r })),
+    signalled.then((sig) => ({ kind: "signal" as const, sig })),
+  ]);
+  let code: number;
+  if (outcome.kind === "signal") {
+    log.info(`${outcome.sig} received: stopping`);
+    await supervisor.stop();
+    code = supervisor.services[0].status().last_exit ?? 0;
+  } else {
+    const { service, code: c } = outcome;
+    log.info(`service ${service.config.name} ended (status ${c}): stopping`);
+    await supervisor.stop();
+    code = c;
+  }
+  for (const [sig, h] of handlers) Deno.removeSignalListener(sig, h);
+  return code;
+}

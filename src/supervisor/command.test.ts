@@ -1,0 +1,33 @@
+import assert from "node:assert/strict";
+import { substitute } from "./command.ts";
+
+Deno.test("substitute: placeholders, escapes, unknown braces kept", () => {
+  const p = { port: 8081, host: "127.0.0.1", socket: "/tmp/s.sock", baseUrl: "/user/a/" };
+  assert.deepEqual(
+    substitute([
+      "srv",
+      "--port={port}",
+      "{host}:{port}",
+      "--sock",
+      "{socket}",
+      "--base",
+      "{base_url}",
+      "{prefix}x",
+    ], p),
+    [
+      "srv",
+      "--port=8081",
+      "127.0.0.1:8081",
+      "--sock",
+      "/tmp/s.sock",
+      "--base",
+      "/user/a/",
+      "/user/a/x",
+    ],
+  );
+  assert.deepEqual(substitute(['{"a": 1}', "{{port}}", "{nope}"], p), [
+    '{"a": 1}',
+    "{port}",
+    "{nope}",
+  ]);
+});

@@ -1,0 +1,44 @@
+/**
+ * Placeholder substitution in service commands and environment. Pure.
+ *
+ * @module
+ */
+
+/** Values substituted into a command. */
+export interface Placeholders {
+  /** `{port}`: the service port. */
+  port: number;
+  /** `{host}`: the service host. */
+  host: string;
+  /** `{socket}`: the unix socket path, if any. */
+  socket?: string;
+  /** `{base_url}` / `{prefix}`: the public path prefix, with trailing slash. */
+  baseUrl: string;
+}
+
+/**
+ * Replaces `{port}`, `{host}`, `{socket}`, `{base_url}` and `{prefix}` in every word. `{{` and `}}`
+ * stand for literal braces; other `{...}` text is left alone (JSON in arguments stays intact).
+ *
+ * @example
+ * ```ts
+ * substitute(["serve", "--port={port}"], { port: 8081, host: "127.0.0.1", baseUrl: "/" });
+ * // ["serve", "--port=8081"]
+ * ```
+ */
+export function substitute(words: string[], p: Placeholders): string[] {
+  const table: Record<string, string> = {
+    port: String(p.port),
+    host: p.host,
+    socket: p.socket ?? "",
+    base_url: p.baseUrl,
+    prefix: p.baseUrl,
+  };
+  return words.map((w) =>
+    w.replace(/\{\{|\}\}|\{([a-z_]+)\}/g, (m, name?: string) => {
+      if (m === "{{") return "{";
+      if (m === "}}") return "}";
+      return name !== undefined && name in table ? table[name] : m;
+    })
+  );
+}

@@ -1,0 +1,71 @@
+/**
+ * Readiness probes for a service: TCP (or unix socket) connect, or an HTTP GET that answers < 500.
+ *
+ * @module
+ */
+
+/** Where a service listens. */
+export type Endpoint = { host: string; port: number } | { socket: string };
+
+async function connect(ep: Endpoint): Promise<Deno.Conn> {
+  if ("socket" in ep) return await Deno.connect({ transport: "unix", path: ep.socket });
+  return await Deno.connect({ hostname: ep.host, port: ep.port });
+}
+
+/**
+ * One probe. Resolves true when the service is ready. Never throws.
+ * HTTP probes are written by hand (a raw GET) so that TCP and unix sockets share one path and
+ * no redirect is followed.
+ *
+ * @example
+ * ```ts
+ * await probe({ host: "127.0.0.1", port: 8081 }, "/healthz");
+ * ```
+ */
+export async function probe(ep: Endpoint, path?: string, timeoutMs = 2000): Promise<boolean> {
+  let conn: Deno.Conn | undefined;
+  const timer = setTimeout(() => conn?.close(), timeoutMs);
+  try {
+    conn = await connect(ep);
+    if (!path) return true;
+    const host = "socket" in ep
+      ? "localhost"
+      : `${ep.host.includes(":") ? `[${ep.host}]` : ep.host}:${ep.port}`;
+    await conn.write(
+      new TextEncoder().encode(
+        `GET ${path} HTTP/1.1\r\nHost: ${host}\r\nUser-Agent: hubify-readiness\r\nConnection: close\r\n\r\n`,
+      ),
+    );
+    const buf = new Uint8Array(64);
+    let got = 0;
+    while (got < 12) {
+      const n = await conn.read(buf.subarray(got));
+      if (n === null) break;
+      got += n;
+    }
+    const m = /^HTTP\/1\.[01] (\d{3})/.exec(new TextDecoder().decode(buf.subarray(0, got)));
+    return m !== null && Number(m[1]) < 500;
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+    try {
+      conn?.close();
+    } catch { /* already closed */ }
+  }
+}
+
+/**
+ * Picks a free TCP port on `host` by binding port 0 and releasing it.
+ *
+ * @example
+ * ```ts
+ * const port = freePort("127.0.0.1");
+ * ```
+ */
+export function freePort(host = "127.0.0.1"): number {
+  const l = Deno.listen({ hostname: host, port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}

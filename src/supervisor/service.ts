@@ -1,0 +1,423 @@
+/**
+ * One supervised service: spawn, readiness, restart with backoff, graceful stop, log forwarding.
+ *
+ * States: `starting` → `ready` → (`restarting` → `starting` → …) → `stopped` | `failed`.
+ *
+ * @module
+ */
+import type { ServiceConfig } from "../config/load.ts";
+import type { Logger } from "../log/logger.ts";
+import { backoffDelay, shouldRestart, STABLE_RUN_MS } from "./backoff.ts";
+import { substitute } from "./command.ts";
+import { type Endpoint, freePort, probe } from "./readiness.ts";
+
+/** Lifecycle state of a service. */
+export type ServiceState = "starting" | "ready" | "restarting" | "failed" | "stopped";
+
+/** Snapshot for the API. */
+export interface ServiceStatus {
+  name: string;
+  status: ServiceState;
+  pid: number | null;
+  port: number;
+  socket?: string;
+  host: string;
+  restarts: number;
+  uptime_s: number | null;
+  external: boolean;
+  description?: string;
+  /** Exit code of the last run (128+signal when killed), if it ended. */
+  last_exit?: number;
+  /** Why the service failed, when it did. */
+  reason?: string;
+}
+
+/** Options for {@link Service}. */
+export interface ServiceOptions {
+  /** The service's configuration. */
+  config: ServiceConfig;
+  /** Logger for hubify's own lines and the service's output. */
+  logger: Logger;
+  /** Base environment (the service gets this plus `PORT` and its configured env). */
+  env: Record<string, string>;
+  /** The public prefix, for `{base_url}`. Default `/`. */
+  baseUrl?: string;
+  /** Milliseconds between readiness probes at most. Default 500. */
+  probeMaxIntervalMs?: number;
+  /** Backoff before restart n (1-based), ms. Default {@link backoffDelay}. */
+  backoff?: (attempt: number) => number;
+}
+
+const SIGNALS: Record<string, number> = {
+  SIGHUP: 1,
+  SIGINT: 2,
+  SIGQUIT: 3,
+  SIGKILL: 9,
+  SIGUSR1: 10,
+  SIGSEGV: 11,
+  SIGUSR2: 12,
+  SIGPIPE: 13,
+  SIGALRM: 14,
+  SIGTERM: 15,
+};
+
+/** Exit status the way a shell reports it: the code, or 128+signal number. */
+export function exitStatus(s: Deno.CommandStatus): number {
+  if (s.signal) return 128 + (SIGNALS[s.signal] ?? 0);
+  return s.code;
+}
+
+/** Keeps the last `max` lines of output. */
+class Tail {
+  lines: string[] = [];
+  constructor(private max: number) {}
+  push(line: string) {
+    this.lines.push(line);
+    if (this.lines.length > this.max) this.lines.shift();
+  }
+}
+
+/**
+ * A supervised service.
+ *
+ * @example
+ * ```ts
+ * const svc = new Service({ config, logger: log, env: Deno.env.toObject() });
+ * svc.start();
+ * await svc.waitReady(10_000);
+ * await svc.stop();
+ * ```
+ */
+export class Service {
+  readonly config: ServiceConfig;
+  #log: Logger;
+  #env: Record<string, string>;
+  #baseUrl: string;
+  #probeMax: number;
+  #backoff: (attempt: number) => number;
+
+  #state: ServiceState = "stopped";
+  #child: Deno.ChildProcess | null = null;
+  #port: number;
+  #restarts = 0; // total restarts, shown in the API
+  #loop = 0; // restarts since the last stable run
+  #startedAt = 0;
+  #readyAt = 0;
+  #lastExit: number | undefined;
+  #reason: string | undefined;
+  #stopping = false;
+  #tail = new Tail(50);
+  #waiters: Array<() => void> = [];
+  #done: Promise<number>;
+  #resolveDone!: (code: number) => void;
+  #restartTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(opts: ServiceOptions) {
+    this.config = opts.config;
+    this.#log = opts.logger.child(opts.config.name);
+    this.#env = opts.env;
+    this.#baseUrl = opts.baseUrl ?? "/";
+    this.#probeMax = opts.probeMaxIntervalMs ?? 500;
+    this.#backoff = opts.backoff ?? ((n) => backoffDelay(n));
+    this.#port = opts.config.port;
+    this.#done = new Promise((r) => (this.#resolveDone = r));
+  }
+
+  /** Current state. */
+  get state(): ServiceState {
+    return this.#state;
+  }
+
+  /** The endpoint the service listens on (port resolved after start when configured as 0). */
+  get endpoint(): Endpoint {
+    return this.config.socket
+      ? { socket: this.config.socket }
+      : { host: this.config.host, port: this.#port };
+  }
+
+  /** Last lines of output (stdout and stderr interleaved). */
+  get lastLines(): string[] {
+    return [...this.#tail.lines];
+  }
+
+  /** Resolves with the exit status once the service reached `failed` or `stopped` for good. */
+  get done(): Promise<number> {
+    return this.#done;
+  }
+
+  /** Whether hubify starts this service (false for `--no-service`). */
+  get managed(): boolean {
+    return this.config.command !== undefined;
+  }
+
+  /** A snapshot for the API. */
+  status(): ServiceStatus {
+    return {
+      name: this.config.name,
+      status: this.#state,
+      pid: this.#child?.pid ?? null,
+      host: this.config.host,
+      port: this.#port,
+      socket: this.config.socket,
+      restarts: this.#restarts,
+      uptime_s: this.#state === "ready" && this.#readyAt
+        ? Math.round((Date.now() - this.#startedAt) / 100) / 10
+        : null,
+      external: !this.managed,
+      description: this.config.description,
+      last_exit: this.#lastExit,
+      reason: this.#reason,
+    };
+  }
+
+  /** Starts the service (or, for an external service, starts watching it). */
+  start(): void {
+    this.#stopping = false;
+    if (!this.managed) {
+      this.#watchExternal();
+      return;
+    }
+    this.#spawn();
+  }
+
+  /**
+   * Resolves true once ready, false if not ready within `timeoutMs` or if the service failed.
+   */
+  waitReady(timeoutMs: number): Promise<boolean> {
+    if (this.#state === "ready") return Promise.resolve(true);
+    if (this.#state === "failed" || (this.#state === "stopped" && this.#stopping)) {
+      return Promise.resolve(false);
+    }
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#waiters = this.#waiters.filter((w) => w !== wake);
+        resolve(this.#state === "ready");
+      }, timeoutMs);
+      const wake = () => {
+        clearTimeout(timer);
+        resolve(this.#state === "ready");
+      };
+      this.#waiters.push(wake);
+    });
+  }
+
+  #setState(s: ServiceState) {
+    if (this.#state === s) return;
+    this.#state = s;
+    if (s === "ready" || s === "failed" || s === "stopped") {
+      const ws = this.#waiters;
+      this.#waiters = [];
+      for (const w of ws) w();
+    }
+  }
+
+  #spawn() {
+    const cfg = this.config;
+    if (!cfg.socket && cfg.port === 0) this.#port = freePort(cfg.host);
+    const placeholders = {
+      port: this.#port,
+      host: cfg.host,
+      socket: cfg.socket,
+      baseUrl: this.#baseUrl,
+    };
+    const argv = substitute(cfg.command!, placeholders);
+    const env: Record<string, string> = { ...this.#env };
+    env.PORT = String(this.#port);
+    for (const [k, v] of Object.entries(cfg.env)) env[k] = substitute([v], placeholders)[0];
+
+    this.#setState("starting");
+    this.#reason = undefined;
+    let child: Deno.ChildProcess;
+    try {
+      child = new Deno.Command(argv[0], {
+        args: argv.slice(1),
+        env,
+        clearEnv: true,
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+        // Own process group, so stop() can signal everything the service started.
+        detached: true,
+      }).spawn();
+    } catch (e) {
+      const why = e instanceof Deno.errors.NotFound
+        ? `command not found: ${argv[0]}`
+        : `cannot start ${argv[0]}: ${(e as Error).message}`;
+      this.#log.error(why);
+      this.#fail(why, 127);
+      return;
+    }
+    this.#child = child;
+    this.#startedAt = Date.now();
+    this.#readyAt = 0;
+    this.#log.info("started", {
+      pid: child.pid,
+      command: argv.join(" "),
+      port: cfg.socket ?? this.#port,
+    });
+    this.#pump(child.stdout, "stdout");
+    this.#pump(child.stderr, "stderr");
+    this.#awaitReady(child);
+    child.status.then((s) => this.#onExit(child, s));
+  }
+
+  async #pump(stream: ReadableStream<Uint8Array>, name: "stdout" | "stderr") {
+    let rest = "";
+    const emit = (line: string) => {
+      this.#tail.push(line);
+      this.#log.service(this.config.name, name, line);
+    };
+    try {
+      for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+        rest += chunk;
+        let i: number;
+        while ((i = rest.indexOf("\n")) >= 0) {
+          emit(rest.slice(0, i).replace(/\r$/, ""));
+          rest = rest.slice(i + 1);
+        }
+        // Very long lines without newline are flushed in pieces rather than held in memory.
+        if (rest.length > 16384) {
+          emit(rest);
+          rest = "";
+        }
+      }
+    } catch { /* stream closed */ }
+    if (rest) emit(rest);
+  }
+
+  async #awaitReady(child: Deno.ChildProcess) {
+    const cfg = this.config;
+    const deadline = this.#startedAt + cfg.readyTimeout * 1000;
+    let interval = 25;
+    while (this.#child === child && this.#state === "starting") {
+      if (await probe(this.endpoint, cfg.readyPath)) {
+        if (this.#child !== child || this.#state !== "starting") return;
+        this.#readyAt = Date.now();
+        this.#setState("ready");
+        this.#log.info("ready", { after_ms: this.#readyAt - this.#startedAt });
+        return;
+      }
+      if (Date.now() >= deadline) {
+        if (this.#child !== child) return;
+        const where = cfg.socket ? `socket ${cfg.socket}` : `${cfg.host}:${this.#port}`;
+        const check = cfg.readyPath ? `GET ${cfg.readyPath} answering < 500` : "a TCP connection";
+        const why = `not ready after ${cfg.readyTimeout}s: ${cfg.command!.join(" ")} ` +
+          `(expected ${check} on ${where})`;
+        this.#log.error(why);
+        const tail = this.#tail.lines.slice(-10);
+        if (tail.length) this.#log.error(`last output:\n  ${tail.join("\n  ")}`);
+        else this.#log.error("the service printed nothing");
+        this.#fail(why, 1);
+        await this.#terminate(child);
+        return;
+      }
+      await new Promise((r) => setTimeout(r, interval));
+      interval = Math.min(this.#probeMax, interval * 2);
+    }
+  }
+
+  #onExit(child: Deno.ChildProcess, s: Deno.CommandStatus) {
+    if (this.#child !== child) return;
+    this.#child = null;
+    // Anything the service left behind in its process group would be an orphan: end it.
+    try {
+      Deno.kill(-child.pid, "SIGKILL");
+    } catch { /* group is empty */ }
+    const code = exitStatus(s);
+    this.#lastExit = code;
+    const ranMs = Date.now() - this.#startedAt;
+    if (this.#stopping || this.#state === "failed") {
+      if (this.#state !== "failed") this.#finish("stopped", code);
+      return;
+    }
+    const how = s.signal ? `killed by ${s.signal}` : `exited with code ${s.code}`;
+    if (!shouldRestart(this.config.restart, code)) {
+      this.#log[code === 0 ? "info" : "error"](
+        `${how}; restart policy ${this.config.restart}: not restarting`,
+      );
+      if (code === 0) this.#finish("stopped", 0);
+      else this.#fail(`${how}`, code);
+      return;
+    }
+    if (ranMs >= STABLE_RUN_MS && this.#readyAt) this.#loop = 0;
+    if (this.#loop >= this.config.maxRestarts) {
+      const why =
+        `${how}; gave up after ${this.#loop} restart(s) without a stable run (--max-restarts)`;
+      this.#log.error(why);
+      this.#fail(why, code === 0 ? 1 : code);
+      return;
+    }
+    this.#loop++;
+    this.#restarts++;
+    const delay = this.#backoff(this.#loop);
+    this.#log.warn(`${how}; restarting`, { in_ms: delay, attempt: this.#loop });
+    this.#setState("restarting");
+    this.#restartTimer = setTimeout(() => {
+      this.#restartTimer = undefined;
+      if (!this.#stopping) this.#spawn();
+    }, delay);
+  }
+
+  #fail(reason: string, code: number) {
+    this.#reason = reason;
+    this.#finish("failed", code);
+  }
+
+  #finish(state: "failed" | "stopped", code: number) {
+    this.#setState(state);
+    this.#resolveDone(code);
+  }
+
+  async #terminate(child: Deno.ChildProcess) {
+    const group = -child.pid;
+    const signal = (sig: Deno.Signal) => {
+      try {
+        Deno.kill(group, sig);
+      } catch {
+        try {
+          child.kill(sig);
+        } catch { /* already gone */ }
+      }
+    };
+    signal("SIGTERM");
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const killed = await Promise.race([
+      child.status.then(() => false),
+      new Promise<boolean>((
+        r,
+      ) => (timer = setTimeout(() => r(true), this.config.stopTimeout * 1000))),
+    ]);
+    clearTimeout(timer);
+    if (killed) {
+      this.#log.warn(`did not stop within ${this.config.stopTimeout}s; sending SIGKILL`);
+    }
+    // Whatever is left in the group (children that ignored SIGTERM) goes too.
+    signal("SIGKILL");
+    await child.status;
+  }
+
+  /** Stops the service: SIGTERM to its process group, SIGKILL after the grace period. */
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    if (this.#restartTimer !== undefined) {
+      clearTimeout(this.#restartTimer);
+      this.#restartTimer = undefined;
+    }
+    const child = this.#child;
+    if (child) {
+      this.#log.info("stopping", { pid: child.pid });
+      await this.#terminate(child);
+    }
+    if (this.#state !== "failed") this.#finish("stopped", this.#lastExit ?? 0);
+  }
+
+  async #watchExternal() {
+    // An external service is "ready" while it accepts connections; probed until stopped.
+    this.#setState("starting");
+    while (!this.#stopping) {
+      const ok = await probe(this.endpoint, this.config.readyPath);
+      this.#setState(ok ? "ready" : "starting");
+      await new Promise((r) => setTimeout(r, ok ? 2000 : 250));
+    }
+  }
+}

@@ -1,0 +1,197 @@
+/**
+ * Test helpers: run hubify from source or from a compiled binary (`HUBIFY_BIN`), watch its output,
+ * and find the fixtures. Every process a test starts is stopped by the test, by PID.
+ *
+ * @module
+ */
+
+/** Project root. */
+export const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+/** Fixtures directory. */
+export const FIXTURES = `${ROOT}/tests/fixtures`;
+/** Debian's Python: readable by uid 1000 (the first python3 on PATH may live under /root). */
+export const PYTHON = (() => {
+  try {
+    Deno.statSync("/usr/bin/python3");
+    return "/usr/bin/python3";
+  } catch {
+    return "python3";
+  }
+})();
+/** True in CI, where a skipped suite is a failure. */
+export const IN_CI = Deno.env.get("CI") === "true";
+/** True when the tests run as root. */
+export const IS_ROOT = Deno.uid() === 0;
+
+/** The argv that runs hubify with `args`. */
+export function hubifyArgv(args: string[]): string[] {
+  const bin = Deno.env.get("HUBIFY_BIN");
+  if (bin) return [bin, ...args];
+  return [
+    Deno.execPath(),
+    "run",
+    "--allow-all",
+    "--config",
+    `${ROOT}/deno.json`,
+    `${ROOT}/src/main.ts`,
+    ...args,
+  ];
+}
+
+/** A running hubify (or any process) whose output is collected line by line. */
+export class Proc {
+  readonly child: Deno.ChildProcess;
+  readonly lines: string[] = [];
+  #waiters: Array<() => void> = [];
+  readonly status: Promise<Deno.CommandStatus>;
+  readonly #pumps: Promise<void>[];
+
+  constructor(
+    argv: string[],
+    opts: { env?: Record<string, string>; cwd?: string; clearEnv?: boolean } = {},
+  ) {
+    this.child = new Deno.Command(argv[0], {
+      args: argv.slice(1),
+      env: opts.env,
+      cwd: opts.cwd,
+      clearEnv: opts.clearEnv,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    this.#pumps = [this.#pump(this.child.stdout), this.#pump(this.child.stderr)];
+    this.status = this.child.status;
+  }
+
+  get pid(): number {
+    return this.child.pid;
+  }
+
+  async #pump(s: ReadableStream<Uint8Array>) {
+    let rest = "";
+    for await (const chunk of s.pipeThrough(new TextDecoderStream())) {
+      rest += chunk;
+      let i: number;
+      while ((i = rest.indexOf("\n")) >= 0) {
+        this.lines.push(rest.slice(0, i));
+        rest = rest.slice(i + 1);
+        const ws = this.#waiters;
+        this.#waiters = [];
+        ws.forEach((w) => w());
+      }
+    }
+    if (rest) this.lines.push(rest);
+    const ws = this.#waiters;
+    this.#waiters = [];
+    ws.forEach((w) => w());
+  }
+
+  /** All output so far. */
+  get output(): string {
+    return this.lines.join("\n");
+  }
+
+  /** Waits for a line matching `re`; throws with the output so far after `timeoutMs`. */
+  async waitFor(re: RegExp, timeoutMs = 20_000): Promise<RegExpMatchArray> {
+    const deadline = Date.now() + timeoutMs;
+    let seen = 0;
+    while (true) {
+      for (; seen < this.lines.length; seen++) {
+        const m = this.lines[seen].match(re);
+        if (m) return m;
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`timed out waiting for ${re}; output:\n${this.output}`);
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, Math.min(left, 200));
+        this.#waiters.push(() => {
+          clearTimeout(t);
+          r();
+        });
+      });
+    }
+  }
+
+  /** Sends a signal (ignores "already exited"). */
+  kill(sig: Deno.Signal = "SIGTERM"): void {
+    try {
+      this.child.kill(sig);
+    } catch { /* gone */ }
+  }
+
+  /** Waits for exit and for all output. */
+  async done(): Promise<Deno.CommandStatus> {
+    const s = await this.status;
+    await Promise.all(this.#pumps);
+    return s;
+  }
+
+  /** Kills if still running and waits. For `finally` blocks. */
+  async stop(): Promise<void> {
+    this.kill("SIGKILL");
+    await this.done();
+  }
+}
+
+/** Starts hubify with `args`. Env is merged with the test's own unless `clearEnv`. */
+export function hubify(
+  args: string[],
+  opts: { env?: Record<string, string>; cwd?: string } = {},
+): Proc {
+  return new Proc(hubifyArgv(args), opts);
+}
+
+/** A fresh temporary directory, world-traversable (uid 1000 may need to enter it). */
+export async function tempDir(prefix = "hubify-test-"): Promise<string> {
+  const d = await Deno.makeTempDir({ prefix });
+  await Deno.chmod(d, 0o755);
+  return d;
+}
+
+/** A free TCP port on loopback. */
+export function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const p = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return p;
+}
+
+/** True if a process with this PID exists (and is not a zombie). */
+export function alive(pid: number): boolean {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+    return state !== "Z" && state !== "X";
+  } catch {
+    return false;
+  }
+}
+
+/** Polls `fn` until it returns truthy or `timeoutMs` passes. */
+export async function until<T>(
+  fn: () => T | Promise<T>,
+  timeoutMs = 10_000,
+  what = "condition",
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (true) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** GET JSON from a URL. */
+export async function getJson(
+  url: string,
+  init?: RequestInit,
+): Promise<{ status: number; body: any }> {
+  const r = await fetch(url, init);
+  const text = await r.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch { /* not JSON */ }
+  return { status: r.status, body };
+}
