@@ -182,10 +182,11 @@ export async function until<T>(
   }
 }
 
-/** GET JSON from a URL. */
+/** GET JSON from a URL. The body is whatever the server sent (tests assert on its shape). */
 export async function getJson(
   url: string,
   init?: RequestInit,
+  // deno-lint-ignore no-explicit-any
 ): Promise<{ status: number; body: any }> {
   const r = await fetch(url, init);
   const text = await r.text();

@@ -5,7 +5,7 @@
  * @module
  */
 import { z } from "zod";
-import { longFlag, OPTIONS, type OptionSpec, RESTART_POLICIES } from "./options.ts";
+import { longFlag, OPTIONS, type OptionSpec, type RESTART_POLICIES } from "./options.ts";
 import { detectMode } from "./mode.ts";
 
 /** A configuration error: one line naming the setting, the value and what is allowed. */

@@ -1,0 +1,111 @@
+/**
+ * The command line through the real executable: errors, help, config output, legacy arguments.
+ */
+import assert from "node:assert/strict";
+import { hubify } from "../helpers.ts";
+
+Deno.test("cli: an invalid flag value exits 2 with one line and no stack trace", async () => {
+  const p = hubify(["--port", "eighty", "--", "true"]);
+  const s = await p.done();
+  assert.equal(s.code, 2);
+  assert.equal(
+    p.output.trim(),
+    'hubify: invalid value for --port: "eighty"; expected an integer from 0 to 65535',
+  );
+});
+
+Deno.test("cli: an invalid env value and a broken config file exit 2", async () => {
+  const p = hubify(["--", "true"], { env: { NB_UID: "root" } });
+  assert.equal((await p.done()).code, 2);
+  assert.match(p.output, /^hubify: invalid value for NB_UID: "root"; expected an integer/);
+  const dir = await Deno.makeTempDir();
+  await Deno.writeTextFile(`${dir}/c.json`, "{ not json");
+  const q = hubify(["--config", `${dir}/c.json`, "--", "true"]);
+  assert.equal((await q.done()).code, 2);
+  assert.match(q.output, /^hubify: config file .*c\.json is not valid JSON/);
+  const r = hubify(["--config", `${dir}/missing.json`]);
+  assert.equal((await r.done()).code, 2);
+  assert.match(r.output, /cannot read config file .*missing\.json: no such file/);
+});
+
+Deno.test("cli: no service at all is a usage error", async () => {
+  const p = hubify([], { env: { HUBIFY_COMMAND: "" } });
+  assert.equal((await p.done()).code, 2);
+  assert.match(p.output, /no service to run: give a command/);
+});
+
+Deno.test("cli: unknown option exits 2", async () => {
+  const p = hubify(["--frobnicate"]);
+  assert.equal((await p.done()).code, 2);
+  assert.match(p.output, /unknown option '--frobnicate'/);
+});
+
+Deno.test("cli: version", async () => {
+  const meta = JSON.parse(await Deno.readTextFile(new URL("../../deno.json", import.meta.url)));
+  for (const args of [["version"], ["--version"]]) {
+    const p = hubify(args);
+    assert.equal((await p.done()).code, 0);
+    assert.match(p.output.trim(), new RegExp(`${meta.version.replaceAll(".", "\\.")}$`));
+  }
+});
+
+Deno.test("cli: config prints the effective configuration, its sources, secrets redacted", async () => {
+  const p = hubify([
+    "config",
+    "--port",
+    "9001",
+    "-e",
+    "API_TOKEN=s3cret",
+    "--",
+    "app",
+    "--port",
+    "{port}",
+  ], {
+    env: {
+      NB_UID: "1234",
+      JUPYTERHUB_API_TOKEN: "hubtok",
+      JUPYTERHUB_SERVICE_PREFIX: "/user/ada/",
+    },
+  });
+  assert.equal((await p.done()).code, 0, p.output);
+  const out = JSON.parse(p.output);
+  assert.equal(out.config.port, 9001);
+  assert.equal(out.sources.port, "flag --port");
+  assert.equal(out.config.uid, 1234);
+  assert.equal(out.sources.uid, "env NB_UID");
+  assert.equal(out.config.mode, "jupyterhub");
+  assert.match(out.sources.mode, /JUPYTERHUB_API_TOKEN, JUPYTERHUB_SERVICE_PREFIX are set/);
+  assert.equal(out.config.basePath, "/user/ada/");
+  assert.deepEqual(out.config.services[0].command, ["app", "--port", "{port}"]);
+  assert.equal(out.config.services[0].env.API_TOKEN, "<redacted>");
+  assert.ok(!p.output.includes("s3cret") && !p.output.includes("hubtok"));
+});
+
+Deno.test("cli: legacy jupyterhub-singleuser arguments are recognised and logged", async () => {
+  const p = hubify(
+    ["config", "--", "x"].slice(0, 0).concat([
+      "jupyterhub-singleuser",
+      "--ip=127.0.0.1",
+      "--port=0",
+      "--SingleUserNotebookApp.default_url=/lab",
+      "--allow-root",
+      "--debug",
+    ]),
+    {
+      env: {
+        HUBIFY_COMMAND: "sh -c 'exit 5'",
+        HUBIFY_RESTART: "never",
+        HUBIFY_HOME: "/tmp/hubify-legacy-home",
+      },
+    },
+  );
+  const s = await p.done();
+  assert.equal(s.code, 5, p.output);
+  assert.match(p.output, /legacy argument: "jupyterhub-singleuser" as the command/);
+  assert.match(
+    p.output,
+    /legacy argument: --SingleUserNotebookApp.default_url: Jupyter setting ignored/,
+  );
+  assert.match(p.output, /legacy argument: --debug: honoured as --log-level=debug/);
+  assert.match(p.output, /DEBUG/);
+});

@@ -1,0 +1,208 @@
+/**
+ * The root stage: home preparation, privilege drop, signal forwarding, exit status.
+ * These run as root (CI does); elsewhere they are skipped with a reason, and in CI that is a failure.
+ */
+import assert from "node:assert/strict";
+import {
+  alive,
+  FIXTURES,
+  freePort,
+  getJson,
+  hubify,
+  IN_CI,
+  IS_ROOT,
+  PYTHON,
+  tempDir,
+  until,
+} from "../helpers.ts";
+
+const SERVICE = `${FIXTURES}/service.py`;
+const ignore = !IS_ROOT && !IN_CI; // in CI a non-root run must fail, not skip
+
+Deno.test({
+  name: "launcher: as root, the service runs as uid 1000/gid 100 with a prepared, chowned home",
+  ignore,
+  async fn() {
+    assert.ok(IS_ROOT, "this suite needs root (CI runs as root)");
+    const dir = await tempDir();
+    const home = `${dir}/home/ada`;
+    await Deno.mkdir(`${dir}/home`);
+    await Deno.mkdir(home); // pre-existing root-owned home, as DockerSpawner creates it
+    await Deno.mkdir(`${home}/work`);
+    await Deno.writeTextFile(`${home}/work/notes.txt`, "x");
+    await Deno.writeTextFile(`${dir}/outside.txt`, "root's");
+    await Deno.symlink(`${dir}/outside.txt`, `${home}/link`);
+    await Deno.mkdir(`${dir}/extra`);
+    const port = freePort();
+    const p = hubify([
+      "--user",
+      "ada",
+      "--home",
+      home,
+      "--chown-recursive",
+      "--chown-extra",
+      `${dir}/extra`,
+      "--umask",
+      "027",
+      "-e",
+      "EXTRA=from-flag",
+      "--service-port",
+      String(port),
+      "--mode",
+      "standalone",
+      "--",
+      PYTHON,
+      SERVICE,
+      "--port",
+      "{port}",
+    ], { env: { JUPYTERHUB_API_TOKEN: "must-not-leak" } });
+    try {
+      await p.waitFor(/ready after_ms/);
+      const who = (await getJson(`http://127.0.0.1:${port}/whoami`)).body;
+      assert.equal(who.uid, 1000);
+      assert.equal(who.gid, 100);
+      assert.equal(who.home, home);
+      assert.equal(who.user, "ada");
+      assert.equal(who.logname, "ada");
+      assert.equal(who.cwd, home);
+      assert.equal(who.umask, 0o027);
+      assert.equal(who.extra, "from-flag");
+      assert.equal(who.hub_token_present, false, "the hub token is not handed to the service");
+      for (
+        const path of [
+          home,
+          `${home}/work`,
+          `${home}/work/notes.txt`,
+          `${home}/.local/share/jupyter/runtime`,
+          `${dir}/extra`,
+        ]
+      ) {
+        const st = await Deno.lstat(path);
+        assert.equal(st.uid, 1000, path);
+        assert.equal(st.gid, 100, path);
+      }
+      const outside = await Deno.stat(`${dir}/outside.txt`);
+      assert.equal(outside.uid, 0, "a symlink in the home is never followed");
+      assert.match(p.output, /dropping privileges to ada \(1000:100\)/);
+      assert.match(p.output, /user ada is not in \/etc\/passwd: running by uid 1000/);
+      // hubify's own unprivileged stage runs as 1000 too
+      const ps = await new Deno.Command("ps", {
+        args: ["-o", "uid=,args=", "--ppid", String(p.pid)],
+      }).output();
+      const line = new TextDecoder().decode(ps.stdout).trim();
+      assert.match(line, /^1000 /, `unprivileged hubify: ${line}`);
+    } finally {
+      p.kill("SIGTERM");
+      await p.done();
+    }
+  },
+});
+
+Deno.test({
+  name: "launcher: as root, SIGTERM is forwarded, the exit status comes back, nothing is left",
+  ignore,
+  async fn() {
+    assert.ok(IS_ROOT, "this suite needs root (CI runs as root)");
+    const dir = await tempDir();
+    const port = freePort();
+    const p = hubify([
+      "--home",
+      `${dir}/home`,
+      "--stop-timeout",
+      "2",
+      "--service-port",
+      String(port),
+      "--",
+      PYTHON,
+      SERVICE,
+      "--port",
+      "{port}",
+      "--spawn-child",
+    ]);
+    try {
+      const svc = Number((await p.waitFor(/fixture pid=(\d+)/))[1]);
+      const grandchild = Number((await p.waitFor(/grandchild pid=(\d+)/))[1]);
+      await p.waitFor(/ready after_ms/);
+      p.kill("SIGTERM");
+      const s = await p.done();
+      assert.equal(s.code, 0, p.output); // the fixture exits 0 on SIGTERM
+      await until(() => !alive(svc) && !alive(grandchild), 3000, "service and grandchild gone");
+      const left = await new Deno.Command("pgrep", { args: ["-f", `${dir}/home`] }).output();
+      assert.equal(new TextDecoder().decode(left.stdout).trim(), "", "no hubify left");
+    } finally {
+      await p.stop();
+    }
+  },
+});
+
+Deno.test({
+  name: "launcher: as root, a failing service's status passes through both stages",
+  ignore,
+  async fn() {
+    assert.ok(IS_ROOT, "this suite needs root (CI runs as root)");
+    const dir = await tempDir();
+    const p = hubify(["--home", `${dir}/home`, "--restart", "never", "--", "sh", "-c", "exit 42"]);
+    assert.equal((await p.done()).code, 42, p.output);
+  },
+});
+
+Deno.test({
+  name: "launcher: not root, hubify starts without trying and says so once",
+  ignore,
+  async fn() {
+    assert.ok(IS_ROOT, "switching to uid 1000 for this test needs root");
+    const dir = await tempDir();
+    const port = freePort();
+    const argv = [
+      "--home",
+      `${dir}/nohome`,
+      "--service-port",
+      String(port),
+      "--",
+      PYTHON,
+      SERVICE,
+      "--port",
+      "{port}",
+    ];
+    const { hubifyArgv } = await import("../helpers.ts");
+    const full = hubifyArgv(argv);
+    const child = new Deno.Command(full[0], {
+      args: full.slice(1),
+      uid: 1000,
+      gid: 100,
+      cwd: dir,
+      env: { HOME: dir },
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const chunks: string[] = [];
+    const dec = new TextDecoder();
+    const pump = (async () => {
+      for await (const c of child.stderr) chunks.push(dec.decode(c));
+    })();
+    const drain = child.stdout.pipeTo(new WritableStream());
+    try {
+      await until(
+        async () =>
+          (await getJson(`http://127.0.0.1:${port}/whoami`).catch(() => null))?.status === 200,
+        20_000,
+        "service",
+      );
+      const who = (await getJson(`http://127.0.0.1:${port}/whoami`)).body;
+      assert.equal(who.uid, 1000);
+      const out = chunks.join("");
+      assert.equal(out.match(/not root/g)?.length, 1, out);
+      assert.match(
+        out,
+        /running as uid 1000 \(not root\): home setup, chown and privilege drop skipped/,
+      );
+      assert.doesNotMatch(out, /dropping privileges/);
+      await assert.rejects(Deno.stat(`${dir}/nohome`), "no home created when not root");
+    } finally {
+      child.kill("SIGTERM");
+      await child.status;
+      await pump;
+      await drain;
+    }
+  },
+});
