@@ -25,7 +25,7 @@ export function optionsTable(): string {
       } |`,
     );
   }
-  return rows.join("\n") + "\n";
+  return "\n" + rows.join("\n") + "\n\n";
 }
 
 const BEGIN = "<!-- options:begin -->\n";
