@@ -12,7 +12,7 @@ import { ConfigError } from "./config/load.ts";
 import { readConfig, redact } from "./config/read.ts";
 import { log } from "./log/logger.ts";
 import { runRootStage } from "./launcher/launcher.ts";
-import { runServer } from "./run.ts";
+import { ListenError, runServer } from "./run.ts";
 import { VERSION } from "./version.ts";
 
 const encoder = new TextEncoder();
@@ -63,6 +63,9 @@ if (import.meta.main) {
     if (e instanceof ConfigError) {
       printErr(`hubify: ${e.message}\n`);
       code = 2;
+    } else if (e instanceof ListenError) {
+      printErr(`hubify: ${e.message}\n`);
+      code = 1;
     } else {
       printErr(`hubify: internal error: ${(e as Error)?.message ?? e}\n`);
       if (Deno.env.get("HUBIFY_LOG_LEVEL") === "debug") printErr(`${(e as Error)?.stack}\n`);

@@ -7,6 +7,7 @@
 import { type Config, ConfigError } from "./config/load.ts";
 import type { Logger } from "./log/logger.ts";
 import { Supervisor } from "./supervisor/supervisor.ts";
+import { createApp } from "./server/app.ts";
 
 /** Signals that stop hubify gracefully. */
 export const STOP_SIGNALS: Deno.Signal[] = ["SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT"];
@@ -43,6 +44,27 @@ export async function runServer(opts: RunOptions): Promise<number> {
     return [sig, h] as const;
   });
 
+  const app = createApp({ config, supervisor, logger: log });
+  let server: Deno.HttpServer<Deno.NetAddr>;
+  try {
+    server = Deno.serve({
+      hostname: config.ip,
+      port: config.port,
+      onListen: ({ hostname, port }) => {
+        const host = hostname.includes(":") ? `[${hostname}]` : hostname;
+        log.info(`listening on http://${host}:${port}${config.basePath}`, { mode: config.mode });
+      },
+    }, (req, info) => app.fetch(req, { remote: info.remoteAddr.hostname, proto: "http" }));
+  } catch (e) {
+    for (const [sig, h] of handlers) Deno.removeSignalListener(sig, h);
+    const why = e instanceof Deno.errors.AddrInUse
+      ? "address already in use"
+      : (e as Error).message;
+    throw new ListenError(
+      `cannot listen on ${config.ip}:${config.port}: ${why} (choose another --port)`,
+    );
+  }
+
   supervisor.start();
   const outcome = await Promise.race([
     supervisor.firstExit.then((r) => ({ kind: "exit" as const, ...r })),
@@ -59,6 +81,14 @@ export async function runServer(opts: RunOptions): Promise<number> {
     await supervisor.stop();
     code = c;
   }
+  // Stop accepting; in-flight requests get a moment (long-lived streams do not hold shutdown).
+  await Promise.race([server.shutdown(), new Promise((r) => setTimeout(r, 2000))]);
+  app.close();
   for (const [sig, h] of handlers) Deno.removeSignalListener(sig, h);
   return code;
+}
+
+/** hubify could not open its listening socket. */
+export class ListenError extends Error {
+  override name = "ListenError";
 }

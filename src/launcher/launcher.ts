@@ -118,6 +118,12 @@ export async function runRootStage(opts: RootStageOptions): Promise<number | nul
     return null;
   }
 
+  if (!Deno.build.standalone && !Deno.env.get("DENO_DIR")) {
+    log.warn(
+      "running from source as root: the unprivileged stage needs a module cache it can read; " +
+        "set DENO_DIR (scripts/dev does: DENO_DIR=/tmp/hubify-deno-cache)",
+    );
+  }
   const [cmd, ...args] = selfCommand(opts.args);
   let cwd = plan.home;
   try {

@@ -1,0 +1,143 @@
+/**
+ * Header hygiene between client, hubify and service. Pure.
+ *
+ * @module
+ */
+
+/** Hop-by-hop headers (RFC 9110 §7.6.1) plus framing fields the proxy re-creates itself. */
+export const HOP_BY_HOP: ReadonlySet<string> = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "proxy-authenticate",
+  "proxy-authorization",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+  "content-length",
+  "expect",
+  "http2-settings",
+]);
+
+/** Names listed in `Connection` (they are hop-by-hop too). */
+function connectionNames(value: string | null): Set<string> | null {
+  if (!value) return null;
+  const out = new Set<string>();
+  for (const n of value.split(",")) {
+    const t = n.trim().toLowerCase();
+    if (t) out.add(t);
+  }
+  return out;
+}
+
+/** Options for {@link upstreamHeaders}. */
+export interface ForwardOptions {
+  /** Client address for X-Forwarded-For. */
+  clientIp: string;
+  /** Scheme the client used, when hubify terminates it ("http" or "https"). */
+  proto: "http" | "https";
+  /** Public prefix without trailing slash ("" at the root), for X-Forwarded-Prefix. */
+  prefix: string;
+  /** Cookie names that must not reach the service (hubify's own, the hub's). */
+  dropCookies?: ReadonlySet<string>;
+  /** Drop the Authorization header (it carried a hub token). */
+  dropAuthorization?: boolean;
+  /** Extra headers to set (e.g. identity), replacing any client-sent value. */
+  set?: [string, string][];
+  /** Header names the client may not send (stripped before `set`), lower-case. */
+  strip?: ReadonlySet<string>;
+}
+
+/**
+ * Headers to send upstream: hop-by-hop and framing removed, forwarding headers appended.
+ * Existing `X-Forwarded-*` from a proxy in front (configurable-http-proxy) are kept and extended.
+ *
+ * @example
+ * ```ts
+ * upstreamHeaders(new Headers({ host: "hub.example", connection: "x-a", "x-a": "1" }),
+ *   { clientIp: "10.0.0.1", proto: "https", prefix: "/user/a" });
+ * // [["host","hub.example"], ["x-forwarded-for","10.0.0.1"], ["x-forwarded-proto","https"], ...]
+ * ```
+ */
+export function upstreamHeaders(h: Headers, o: ForwardOptions): [string, string][] {
+  const extra = connectionNames(h.get("connection"));
+  const out: [string, string][] = [];
+  let xff: string | null = null;
+  let xfp: string | null = null;
+  let xfh: string | null = null;
+  let host: string | null = null;
+  for (const [k, v] of h) {
+    if (HOP_BY_HOP.has(k) || extra?.has(k)) continue;
+    if (o.strip?.has(k)) continue;
+    switch (k) {
+      case "x-forwarded-for":
+        xff = v;
+        continue;
+      case "x-forwarded-proto":
+        xfp = v;
+        continue;
+      case "x-forwarded-host":
+        xfh = v;
+        continue;
+      case "x-forwarded-prefix":
+        continue; // ours replaces any client value
+      case "host":
+        host = v;
+        break;
+      case "authorization":
+        if (o.dropAuthorization) continue;
+        break;
+      case "cookie":
+        if (o.dropCookies && o.dropCookies.size) {
+          const kept = filterCookies(v, o.dropCookies);
+          if (kept) out.push([k, kept]);
+          continue;
+        }
+        break;
+    }
+    out.push([k, v]);
+  }
+  out.push(["x-forwarded-for", xff ? `${xff}, ${o.clientIp}` : o.clientIp]);
+  out.push(["x-forwarded-proto", xfp ?? o.proto]);
+  if (xfh ?? host) out.push(["x-forwarded-host", (xfh ?? host)!]);
+  if (o.prefix) out.push(["x-forwarded-prefix", o.prefix]);
+  if (o.set) { for (const p of o.set) out.push(p); }
+  return out;
+}
+
+/**
+ * Removes the named cookies from a `Cookie` header value; returns "" when none is left.
+ *
+ * @example
+ * ```ts
+ * filterCookies("a=1; hub=secret; b=2", new Set(["hub"])); // "a=1; b=2"
+ * ```
+ */
+export function filterCookies(cookie: string, drop: ReadonlySet<string>): string {
+  return cookie.split(";").map((c) => c.trim()).filter((c) => {
+    if (!c) return false;
+    const eq = c.indexOf("=");
+    const name = eq < 0 ? c : c.slice(0, eq).trim();
+    return !drop.has(name);
+  }).join("; ");
+}
+
+/**
+ * Response headers for the client: hop-by-hop fields (and those named in `Connection`) removed.
+ * `Content-Length` is kept (the body passes through unchanged) unless `dropLength`.
+ */
+export function responseHeaders(pairs: [string, string][], dropLength = false): Headers {
+  let extra: Set<string> | null = null;
+  for (const [k, v] of pairs) if (k === "connection") extra = connectionNames(v);
+  const out = new Headers();
+  for (const [k, v] of pairs) {
+    if (k === "content-length") {
+      if (!dropLength) out.append(k, v);
+      continue;
+    }
+    if (HOP_BY_HOP.has(k) || extra?.has(k)) continue;
+    out.append(k, v);
+  }
+  return out;
+}

@@ -1,0 +1,677 @@
+/**
+ * A small HTTP/1.1 client for talking to the wrapped service, with a keep-alive connection pool
+ * over `Deno.connect` (TCP or unix socket).
+ *
+ * Why not `fetch()`: it decompresses gzip/br while keeping `Content-Encoding` (a proxy built on it
+ * serves plain bytes labelled gzip), truncates `Transfer-Encoding` + `Content-Length` responses, and
+ * costs about 1.7x the CPU per request (measurements in shared/research/proxy-core.md). No npm
+ * client fits either: node:http leaked sockets on client aborts in the same measurements.
+ *
+ * The upstream is user code, so it is treated as hostile: response framing follows RFC 9112 §6.3
+ * strictly, and a connection is reused only when its response ended exactly where the framing said,
+ * the request body was fully written, nothing extra was buffered, and neither side asked to close.
+ *
+ * @module
+ */
+
+/** Where the service listens. */
+export type Target = { host: string; port: number } | { socket: string };
+
+/** A request to the upstream. Framing headers are added here; `headers` must not contain them. */
+export interface UpstreamRequest {
+  method: string;
+  /** Origin-form target: path and query. */
+  target: string;
+  /** Header pairs (hop-by-hop and framing headers already removed). */
+  headers: [string, string][];
+  /** Request body, or null. */
+  body: ReadableStream<Uint8Array> | null;
+  /** Body length when known (sent as Content-Length), else the body is sent chunked. */
+  bodyLength?: number;
+  /** Aborts the exchange (the client went away). */
+  signal?: AbortSignal;
+}
+
+/** The upstream's response. */
+export interface UpstreamResponse {
+  status: number;
+  statusText: string;
+  /** Header pairs as received (names lower-cased), framing headers removed. */
+  headers: [string, string][];
+  /** Body, or null for bodiless responses (HEAD, 1xx, 204, 304). */
+  body: ReadableStream<Uint8Array> | null;
+  /** Length from Content-Length, when the body is length-delimited. */
+  contentLength: number | null;
+}
+
+/** A failure talking to the upstream, with the status a proxy should answer. */
+export class UpstreamError extends Error {
+  override name = "UpstreamError";
+  constructor(
+    message: string,
+    readonly status: 502 | 504,
+    readonly kind: "connect" | "protocol" | "timeout" | "reset",
+  ) {
+    super(message);
+  }
+}
+
+/** Options for {@link Http1Pool}. */
+export interface PoolOptions {
+  /** Idle connections kept at most. Default 64. */
+  maxIdle?: number;
+  /** Close idle connections after this many ms; keep below the service's keep-alive. Default 4000. */
+  idleTimeoutMs?: number;
+  /** Connect timeout, ms. Default 5000. */
+  connectTimeoutMs?: number;
+  /** Time allowed until the response head arrives, ms. Default 300000. */
+  headTimeoutMs?: number;
+}
+
+const MAX_HEAD = 64 * 1024;
+const MAX_HEADERS = 256;
+const MAX_TRAILER = 16 * 1024;
+const READ_SIZE = 64 * 1024;
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const BAD_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
+const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9][0-9]{2})(?: ([^\x00-\x08\x0a-\x1f\x7f]*))?$/;
+const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "TRACE"]);
+const encoder = new TextEncoder();
+const CRLF = encoder.encode("\r\n");
+const LAST_CHUNK = encoder.encode("0\r\n\r\n");
+
+/** Encodes a header block: ASCII fast path, latin-1 for anything else (header strings are ByteStrings). */
+export function encodeHead(s: string): Uint8Array {
+  if (!/[^\x00-\x7f]/.test(s)) return encoder.encode(s);
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i) & 0xff;
+  return out;
+}
+
+function decodeLatin1(b: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < b.length; i += 8192) {
+    s += String.fromCharCode.apply(null, b.subarray(i, i + 8192) as unknown as number[]);
+  }
+  return s;
+}
+
+/** A connection with its read buffer (pooled here, also used by the WebSocket bridge). */
+export class Conn {
+  buf = new Uint8Array(16 * 1024);
+  start = 0;
+  end = 0;
+  closed = false;
+  idleSince = 0;
+  idleTimer: ReturnType<typeof setTimeout> | undefined;
+  constructor(readonly c: Deno.Conn) {}
+
+  get buffered(): number {
+    return this.end - this.start;
+  }
+
+  /** Reads more bytes into the buffer; false on EOF. */
+  async fill(): Promise<boolean> {
+    if (this.start === this.end) this.start = this.end = 0;
+    if (this.end === this.buf.length) {
+      if (this.start > 0) {
+        this.buf.copyWithin(0, this.start, this.end);
+        this.end -= this.start;
+        this.start = 0;
+      } else {
+        const bigger = new Uint8Array(this.buf.length * 2);
+        bigger.set(this.buf);
+        this.buf = bigger;
+      }
+    }
+    const n = await this.c.read(this.buf.subarray(this.end));
+    if (n === null) return false;
+    this.end += n;
+    return true;
+  }
+
+  async writeAll(data: Uint8Array): Promise<void> {
+    let off = 0;
+    while (off < data.length) off += await this.c.write(data.subarray(off));
+  }
+
+  close() {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.idleTimer);
+    try {
+      this.c.close();
+    } catch { /* already closed */ }
+  }
+}
+
+/** A parsed response head. */
+export interface Head {
+  status: number;
+  statusText: string;
+  minor: number;
+  headers: [string, string][];
+}
+
+function parseHead(text: string): Head {
+  const lines = text.split("\r\n");
+  const m = STATUS_LINE.exec(lines[0]);
+  if (!m || Number(m[2]) > 599) {
+    throw new UpstreamError("malformed status line from the service", 502, "protocol");
+  }
+  if (lines.length - 1 > MAX_HEADERS) {
+    throw new UpstreamError("too many response headers", 502, "protocol");
+  }
+  const headers: [string, string][] = [];
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i];
+    if (line.includes("\n") || line.includes("\r")) {
+      throw new UpstreamError("bare CR or LF in the service's response head", 502, "protocol");
+    }
+    if (line[0] === " " || line[0] === "\t") {
+      throw new UpstreamError(
+        "obsolete line folding in the service's response head",
+        502,
+        "protocol",
+      );
+    }
+    const colon = line.indexOf(":");
+    if (colon <= 0) {
+      throw new UpstreamError("malformed header line from the service", 502, "protocol");
+    }
+    const name = line.slice(0, colon);
+    if (!TOKEN.test(name)) {
+      throw new UpstreamError("invalid header name from the service", 502, "protocol");
+    }
+    const value = line.slice(colon + 1).replace(/^[ \t]+|[ \t]+$/g, "");
+    if (BAD_VALUE.test(value)) {
+      throw new UpstreamError("control character in a header from the service", 502, "protocol");
+    }
+    headers.push([name.toLowerCase(), value]);
+  }
+  return { status: Number(m[2]), statusText: m[3] ?? "", minor: Number(m[1]), headers };
+}
+
+/** Reads and parses one response head (strict). */
+export async function readHead(conn: Conn): Promise<Head> {
+  let scanned = 0;
+  while (true) {
+    const b = conn.buf;
+    for (let i = conn.start + Math.max(0, scanned - 3); i + 3 < conn.end; i++) {
+      if (b[i] === 13 && b[i + 1] === 10 && b[i + 2] === 13 && b[i + 3] === 10) {
+        const text = decodeLatin1(b.subarray(conn.start, i));
+        conn.start = i + 4;
+        return parseHead(text);
+      }
+    }
+    scanned = conn.end - conn.start;
+    if (scanned > MAX_HEAD) {
+      throw new UpstreamError("response head from the service is too large", 502, "protocol");
+    }
+    if (!(await conn.fill())) {
+      throw new UpstreamError(
+        scanned === 0
+          ? "the service closed the connection without answering"
+          : "truncated response head",
+        502,
+        "reset",
+      );
+    }
+  }
+}
+
+/** How a response body is delimited. */
+type Framing = { kind: "none" } | { kind: "length"; length: number } | { kind: "chunked" } | {
+  kind: "close";
+};
+
+/**
+ * Decides response framing per RFC 9112 §6.3. Returns the framing, whether the connection may be
+ * reused, and the headers without framing fields. Exported for unit tests.
+ */
+export function framing(
+  method: string,
+  head: { status: number; minor: number; headers: [string, string][] },
+): { framing: Framing; reusable: boolean; headers: [string, string][] } {
+  let reusable = head.minor === 1;
+  const te: string[] = [];
+  const cl: string[] = [];
+  const rest: [string, string][] = [];
+  for (const h of head.headers) {
+    if (h[0] === "transfer-encoding") te.push(h[1]);
+    else if (h[0] === "content-length") cl.push(h[1]);
+    else {
+      if (h[0] === "connection" && /(^|,)\s*close\s*(,|$)/i.test(h[1])) reusable = false;
+      rest.push(h);
+    }
+  }
+  const s = head.status;
+  if (method === "HEAD" || s === 204 || s === 304 || (s >= 100 && s < 200)) {
+    // Keep a HEAD/304 Content-Length: it describes the representation, not this message.
+    if ((method === "HEAD" || s === 304) && cl.length) {
+      const v = cl[0].split(",")[0].trim();
+      if (/^[0-9]+$/.test(v)) rest.push(["content-length", v]);
+    }
+    return { framing: { kind: "none" }, reusable, headers: rest };
+  }
+  if (te.length) {
+    const codings = te.join(",").split(",").map((x) => x.trim().toLowerCase()).filter((x) =>
+      x !== ""
+    );
+    if (codings.length !== 1 || codings[0] !== "chunked") {
+      throw new UpstreamError(
+        `unsupported transfer-encoding from the service: ${te.join(", ")}`,
+        502,
+        "protocol",
+      );
+    }
+    // Chunked wins over Content-Length; such a message must not be followed on this connection.
+    if (cl.length) reusable = false;
+    return { framing: { kind: "chunked" }, reusable, headers: rest };
+  }
+  if (cl.length) {
+    const values = cl.join(",").split(",").map((x) => x.trim());
+    if (!values.every((v) => /^[0-9]{1,15}$/.test(v))) {
+      throw new UpstreamError("invalid Content-Length from the service", 502, "protocol");
+    }
+    if (
+      values.some((v) => v !== values[0]) && values.some((v) => Number(v) !== Number(values[0]))
+    ) {
+      throw new UpstreamError(
+        "conflicting Content-Length values from the service",
+        502,
+        "protocol",
+      );
+    }
+    const length = Number(values[0]);
+    rest.push(["content-length", String(length)]);
+    return { framing: { kind: "length", length }, reusable, headers: rest };
+  }
+  return { framing: { kind: "close" }, reusable: false, headers: rest };
+}
+
+/**
+ * A connection pool and HTTP/1.1 client for one upstream target.
+ *
+ * @example
+ * ```ts
+ * const pool = new Http1Pool({ host: "127.0.0.1", port: 8081 });
+ * const res = await pool.request({ method: "GET", target: "/", headers: [["host", "x"]], body: null });
+ * console.log(res.status, await new Response(res.body).text());
+ * pool.close();
+ * ```
+ */
+export class Http1Pool {
+  readonly target: Target;
+  #idle: Conn[] = [];
+  #conns = new Set<Conn>();
+  #opts: Required<PoolOptions>;
+  #closed = false;
+
+  constructor(target: Target, opts: PoolOptions = {}) {
+    this.target = target;
+    this.#opts = {
+      maxIdle: opts.maxIdle ?? 64,
+      idleTimeoutMs: opts.idleTimeoutMs ?? 4000,
+      connectTimeoutMs: opts.connectTimeoutMs ?? 5000,
+      headTimeoutMs: opts.headTimeoutMs ?? 300_000,
+    };
+  }
+
+  /** Open connections (idle + in use), and idle ones. For metrics and leak tests. */
+  stats(): { open: number; idle: number } {
+    return { open: this.#conns.size, idle: this.#idle.length };
+  }
+
+  /** Closes every idle connection and refuses new requests. */
+  close(): void {
+    this.#closed = true;
+    for (const c of this.#idle.splice(0)) this.#discard(c);
+  }
+
+  /** Opens a new connection (not pooled): for WebSocket upgrades. */
+  async connect(): Promise<Deno.Conn> {
+    const t = this.target;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const p = "socket" in t
+      ? Deno.connect({ transport: "unix", path: t.socket })
+      : Deno.connect({ hostname: t.host, port: t.port });
+    try {
+      return await Promise.race([
+        p,
+        new Promise<never>((_, rej) => {
+          timer = setTimeout(() => {
+            p.then((c) => c.close(), () => {});
+            rej(new UpstreamError("timed out connecting to the service", 502, "connect"));
+          }, this.#opts.connectTimeoutMs);
+        }),
+      ]);
+    } catch (e) {
+      if (e instanceof UpstreamError) throw e;
+      throw new UpstreamError(
+        `cannot connect to the service: ${(e as Error).message}`,
+        502,
+        "connect",
+      );
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  #discard(c: Conn) {
+    this.#conns.delete(c);
+    c.close();
+  }
+
+  #release(c: Conn) {
+    if (this.#closed || c.closed || this.#idle.length >= this.#opts.maxIdle) {
+      this.#discard(c);
+      return;
+    }
+    c.idleSince = Date.now();
+    c.idleTimer = setTimeout(() => {
+      const i = this.#idle.indexOf(c);
+      if (i >= 0) this.#idle.splice(i, 1);
+      this.#discard(c);
+    }, this.#opts.idleTimeoutMs);
+    this.#idle.push(c);
+  }
+
+  async #acquire(hasBody: boolean): Promise<{ conn: Conn; reused: boolean }> {
+    while (this.#idle.length) {
+      const c = this.#idle.pop()!;
+      clearTimeout(c.idleTimer);
+      // A body cannot be replayed if the service closed a long-idle connection under us:
+      // for such requests only recently used connections are taken.
+      if (hasBody && Date.now() - c.idleSince > this.#opts.idleTimeoutMs / 2) {
+        this.#discard(c);
+        continue;
+      }
+      return { conn: c, reused: true };
+    }
+    const raw = await this.connect();
+    if ("setNoDelay" in raw) (raw as Deno.TcpConn).setNoDelay(true);
+    const conn = new Conn(raw);
+    this.#conns.add(conn);
+    return { conn, reused: false };
+  }
+
+  /**
+   * Sends a request and resolves once the response head has arrived. The body streams; reading it
+   * to the end returns the connection to the pool, cancelling it closes the connection.
+   * Throws {@link UpstreamError}.
+   */
+  async request(req: UpstreamRequest): Promise<UpstreamResponse> {
+    if (this.#closed) throw new UpstreamError("proxy is shutting down", 502, "connect");
+    const hasBody = req.body !== null;
+    for (let attempt = 0;; attempt++) {
+      const { conn, reused } = await this.#acquire(hasBody);
+      try {
+        return await this.#exchange(conn, req);
+      } catch (e) {
+        this.#discard(conn);
+        // A reused connection the service had already closed: replay once when nothing was consumed.
+        const stale = e instanceof UpstreamError && e.kind === "reset" && reused;
+        if (stale && attempt === 0 && !hasBody && IDEMPOTENT.has(req.method)) continue;
+        if (e instanceof UpstreamError) throw e;
+        if (req.signal?.aborted) throw new UpstreamError("the client went away", 502, "reset");
+        throw new UpstreamError(
+          `error talking to the service: ${(e as Error).message}`,
+          502,
+          "reset",
+        );
+      }
+    }
+  }
+
+  async #exchange(conn: Conn, req: UpstreamRequest): Promise<UpstreamResponse> {
+    let head = `${req.method} ${req.target} HTTP/1.1\r\n`;
+    for (const [k, v] of req.headers) head += `${k}: ${v}\r\n`;
+    const chunked = req.body !== null && req.bodyLength === undefined;
+    if (req.body !== null) {
+      head += chunked ? "transfer-encoding: chunked\r\n" : `content-length: ${req.bodyLength}\r\n`;
+    } else if (req.method === "POST" || req.method === "PUT" || req.method === "PATCH") {
+      head += "content-length: 0\r\n";
+    }
+    head += "\r\n";
+
+    let bodyDone = req.body === null;
+    let bodyError: unknown;
+    let finished = false;
+    const onAbort = () => conn.close();
+    req.signal?.addEventListener("abort", onAbort, { once: true });
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      conn.close();
+    }, this.#opts.headTimeoutMs);
+
+    await conn.writeAll(encodeHead(head));
+    let bodyReader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+    if (req.body !== null) {
+      bodyReader = req.body.getReader();
+      const reader = bodyReader;
+      (async () => {
+        let sent = 0;
+        try {
+          while (true) {
+            const { done, value } = await reader.read();
+            if (done) break;
+            if (finished || conn.closed) return;
+            if (value.length === 0) continue;
+            sent += value.length;
+            if (chunked) {
+              await conn.writeAll(encoder.encode(value.length.toString(16) + "\r\n"));
+              await conn.writeAll(value);
+              await conn.writeAll(CRLF);
+            } else {
+              if (sent > req.bodyLength!) {
+                throw new Error("request body longer than its Content-Length");
+              }
+              await conn.writeAll(value);
+            }
+          }
+          if (chunked) await conn.writeAll(LAST_CHUNK);
+          else if (sent !== req.bodyLength) {
+            throw new Error("request body shorter than its Content-Length");
+          }
+          bodyDone = true;
+        } catch (e) {
+          bodyError = e;
+          conn.close();
+        }
+      })();
+    }
+
+    let h: Head;
+    try {
+      while (true) {
+        h = await readHead(conn);
+        if (h.status >= 200 || h.status === 101) break; // skip 100 Continue and other 1xx
+      }
+    } catch (e) {
+      if (timedOut) {
+        throw new UpstreamError(
+          `no response from the service within ${this.#opts.headTimeoutMs / 1000}s`,
+          504,
+          "timeout",
+        );
+      }
+      if (bodyError && !(e instanceof UpstreamError && e.kind === "protocol")) {
+        throw new UpstreamError(
+          `request body failed: ${(bodyError as Error).message}`,
+          502,
+          "reset",
+        );
+      }
+      if (e instanceof UpstreamError) throw e;
+      throw new UpstreamError(
+        `error reading the service's response: ${(e as Error).message}`,
+        502,
+        "reset",
+      );
+    } finally {
+      clearTimeout(timer);
+    }
+    // From here on a client disconnect shows as a cancelled body stream.
+    req.signal?.removeEventListener("abort", onAbort);
+    if (h.status === 101) {
+      throw new UpstreamError("unexpected 101 Switching Protocols", 502, "protocol");
+    }
+
+    const f = framing(req.method, h);
+    const pool = this;
+    let done = false;
+    const finish = (ok: boolean) => {
+      if (done) return;
+      done = true;
+      finished = true;
+      if (ok && f.reusable && bodyDone && !bodyError && conn.buffered === 0 && !conn.closed) {
+        pool.#release(conn);
+      } else {
+        bodyReader?.cancel().catch(() => {});
+        pool.#discard(conn);
+      }
+    };
+
+    if (f.framing.kind === "none" || (f.framing.kind === "length" && f.framing.length === 0)) {
+      // Give the request body a moment to finish so the connection can be reused (common: none).
+      finish(true);
+      return {
+        status: h.status,
+        statusText: h.statusText,
+        headers: f.headers,
+        body: f.framing.kind === "none" ? null : new ReadableStream({ start: (c) => c.close() }),
+        contentLength: f.framing.kind === "length" ? 0 : null,
+      };
+    }
+    return {
+      status: h.status,
+      statusText: h.statusText,
+      headers: f.headers,
+      body: bodyStream(conn, f.framing, finish),
+      contentLength: f.framing.kind === "length" ? f.framing.length : null,
+    };
+  }
+}
+
+/** Takes up to `max` buffered bytes (a copy, the buffer is reused). */
+function take(conn: Conn, max: number): Uint8Array {
+  const n = Math.min(max, conn.buffered);
+  const out = conn.buf.slice(conn.start, conn.start + n);
+  conn.start += n;
+  return out;
+}
+
+/** Reads a CRLF-terminated line (chunk size or trailer) from the buffer, bounded. */
+async function readLine(conn: Conn, limit: number): Promise<string> {
+  let scanned = 0;
+  while (true) {
+    const b = conn.buf;
+    for (let i = conn.start + scanned; i < conn.end; i++) {
+      if (b[i] === 10) {
+        if (i === conn.start || b[i - 1] !== 13) {
+          throw new UpstreamError("bare LF in chunked body", 502, "protocol");
+        }
+        const line = decodeLatin1(b.subarray(conn.start, i - 1));
+        conn.start = i + 1;
+        return line;
+      }
+    }
+    scanned = conn.end - conn.start;
+    if (scanned > limit) throw new UpstreamError("chunk line too long", 502, "protocol");
+    if (!(await conn.fill())) throw new UpstreamError("truncated chunked body", 502, "reset");
+  }
+}
+
+function bodyStream(
+  conn: Conn,
+  f: Framing,
+  finish: (ok: boolean) => void,
+): ReadableStream<Uint8Array> {
+  let remaining = f.kind === "length" ? f.length : 0;
+  let chunkLeft = 0;
+  let state: "size" | "data" | "crlf" | "trailers" = "size";
+
+  const readSome = async (max: number): Promise<Uint8Array | null> => {
+    if (conn.buffered > 0) return take(conn, max);
+    if (max >= READ_SIZE / 4) {
+      // Large reads go straight into a fresh buffer: no copy.
+      const out = new Uint8Array(Math.min(max, READ_SIZE));
+      const n = await conn.c.read(out);
+      return n === null ? null : out.subarray(0, n);
+    }
+    if (!(await conn.fill())) return null;
+    return take(conn, max);
+  };
+
+  return new ReadableStream<Uint8Array>({
+    async pull(ctrl) {
+      try {
+        if (f.kind === "length") {
+          const piece = await readSome(remaining);
+          if (piece === null) {
+            throw new UpstreamError("the service closed the connection mid-body", 502, "reset");
+          }
+          remaining -= piece.length;
+          ctrl.enqueue(piece);
+          if (remaining === 0) {
+            ctrl.close();
+            finish(true);
+          }
+          return;
+        }
+        if (f.kind === "close") {
+          const piece = await readSome(READ_SIZE);
+          if (piece === null) {
+            ctrl.close();
+            finish(false);
+          } else ctrl.enqueue(piece);
+          return;
+        }
+        // chunked
+        while (true) {
+          if (state === "size") {
+            const line = await readLine(conn, 1024);
+            const m = /^([0-9A-Fa-f]{1,15})[ \t]*(;.*)?$/.exec(line);
+            if (!m) throw new UpstreamError("invalid chunk size", 502, "protocol");
+            chunkLeft = parseInt(m[1], 16);
+            state = chunkLeft === 0 ? "trailers" : "data";
+            continue;
+          }
+          if (state === "data") {
+            const piece = await readSome(chunkLeft);
+            if (piece === null) throw new UpstreamError("truncated chunk", 502, "reset");
+            chunkLeft -= piece.length;
+            if (chunkLeft === 0) state = "crlf";
+            ctrl.enqueue(piece);
+            return;
+          }
+          if (state === "crlf") {
+            const line = await readLine(conn, 2);
+            if (line !== "") throw new UpstreamError("missing CRLF after chunk", 502, "protocol");
+            state = "size";
+            continue;
+          }
+          // trailers: read and drop until the empty line (bounded)
+          let total = 0;
+          while (true) {
+            const line = await readLine(conn, MAX_TRAILER);
+            total += line.length;
+            if (total > MAX_TRAILER) throw new UpstreamError("trailers too large", 502, "protocol");
+            if (line === "") break;
+          }
+          ctrl.close();
+          finish(true);
+          return;
+        }
+      } catch (e) {
+        finish(false);
+        ctrl.error(e);
+      }
+    },
+    cancel() {
+      finish(false);
+    },
+  }, { highWaterMark: 0 });
+}

@@ -1,0 +1,296 @@
+/**
+ * The HTTP front: a Hono app with hubify's API at exact paths under the base path, and everything
+ * else proxied to a service.
+ *
+ * Route table (with `--base-path /p/` and `--api-path /api`):
+ * - `GET /p/api`, `/p/api/services`, `/p/api/health`, `/p/api/health/live`, `/p/api/metrics`: hubify's.
+ *   Only these exact paths are hubify's; `/p/api/anything-else` goes to the service.
+ * - `/p/<name>/…`: the service named `<name>` from the config file (not the primary service).
+ * - `/p/proxy/<port>/…`: the configured service listening on `<port>` (never an arbitrary port).
+ * - `/p/…`: the primary service. `/p` redirects to `/p/`.
+ *
+ * @module
+ */
+import { Hono } from "hono";
+import { cors } from "hono/cors";
+import type { Config } from "../config/load.ts";
+import type { Logger } from "../log/logger.ts";
+import type { Supervisor } from "../supervisor/supervisor.ts";
+import type { Service } from "../supervisor/service.ts";
+import { forward, makeUpstream, type Upstream, UpstreamError } from "../proxy/forward.ts";
+import { firstSegment, resolvePath } from "../proxy/prefix.ts";
+import { Metrics } from "./metrics.ts";
+import {
+  errorResponse,
+  jsonResponse,
+  OWN_HEADERS,
+  startingResponse,
+  unavailableResponse,
+} from "./pages.ts";
+import { VERSION } from "../version.ts";
+
+/** Per-connection info passed as Hono's env. */
+export interface ConnEnv {
+  /** Client address. */
+  remote: string;
+  /** Scheme hubify itself serves. */
+  proto: "http" | "https";
+}
+
+/** Options for {@link createApp}. */
+export interface AppOptions {
+  config: Config;
+  supervisor: Supervisor;
+  logger: Logger;
+  /** Metrics sink (one per process). */
+  metrics?: Metrics;
+}
+
+/** A routed destination: a service and how its requests are shaped. */
+interface Route {
+  service: Service;
+  upstream: Upstream;
+}
+
+/** The app and the pieces the server needs to close at shutdown. */
+export interface App {
+  fetch: (req: Request, env: ConnEnv) => Response | Promise<Response>;
+  metrics: Metrics;
+  close: () => void;
+}
+
+/**
+ * Builds the Hono app.
+ *
+ * @example
+ * ```ts
+ * const app = createApp({ config, supervisor, logger: log });
+ * Deno.serve((req, info) => app.fetch(req, { remote: info.remoteAddr.hostname, proto: "http" }));
+ * ```
+ */
+export function createApp(opts: AppOptions): App {
+  const { config, supervisor, logger: log } = opts;
+  const metrics = opts.metrics ?? new Metrics();
+  const base = config.basePath;
+  const api = base.slice(0, -1) + config.apiPath;
+  const routes: Route[] = supervisor.services.map((service) => ({
+    service,
+    upstream: makeUpstream(
+      service.config.name,
+      service.config.socket
+        ? { socket: service.config.socket }
+        : { host: service.config.host, port: service.config.port },
+      config.requestTimeout * 1000,
+    ),
+  }));
+  const primary = routes[0];
+  const byName = new Map(routes.slice(1).map((r) => [r.service.config.name, r]));
+  // Pools are created before services resolve port 0: re-point them once the port is known.
+  const poolFor = (r: Route) => {
+    const ep = r.service.endpoint;
+    const cur = r.upstream.pool.target;
+    if ("port" in ep && "port" in cur && ep.port !== cur.port) {
+      r.upstream.pool.close();
+      r.upstream = makeUpstream(r.service.config.name, ep, config.requestTimeout * 1000);
+    }
+    return r.upstream;
+  };
+
+  const app = new Hono<{ Bindings: ConnEnv }>({ strict: true });
+  if (config.corsOrigin.length) {
+    app.use(`${api}`, cors({ origin: config.corsOrigin }));
+    app.use(`${api}/*`, cors({ origin: config.corsOrigin }));
+  }
+
+  const serviceUrl = (r: Route) => (r === primary ? base : `${base}${r.service.config.name}/`);
+  const ownHeaders = { ...OWN_HEADERS, "x-hubify-version": VERSION };
+
+  app.get(api, (c) =>
+    c.json(
+      {
+        status: overall(),
+        user: Deno.env.get("JUPYTERHUB_USER") ?? null,
+        server: Deno.env.get("JUPYTERHUB_SERVER_NAME") ?? "",
+        version: VERSION,
+        mode: config.mode,
+        service_prefix: base,
+        endpoints: {
+          api,
+          services: `${api}/services`,
+          health: `${api}/health`,
+          live: `${api}/health/live`,
+          metrics: `${api}/metrics`,
+        },
+      },
+      200,
+      ownHeaders,
+    ));
+
+  app.get(`${api}/services`, (c) => {
+    const services: Record<string, unknown> = {};
+    for (const r of routes) {
+      const s = r.service.status();
+      services[s.name] = {
+        port: s.socket ? null : s.port,
+        socket: s.socket ?? null,
+        status: s.status,
+        description: s.description ?? "",
+        pid: s.pid,
+        restarts: s.restarts,
+        uptime_s: s.uptime_s,
+        url: serviceUrl(r),
+        external: s.external,
+        ...(s.reason ? { reason: s.reason } : {}),
+        ...(s.last_exit !== undefined ? { last_exit: s.last_exit } : {}),
+      };
+    }
+    return c.json({ services }, 200, ownHeaders);
+  });
+
+  app.get(`${api}/health`, (c) => {
+    const notReady = routes.filter((r) => r.service.state !== "ready");
+    const services = Object.fromEntries(
+      routes.map((r) => [r.service.config.name, r.service.state]),
+    );
+    if (notReady.length === 0) return c.json({ status: "ok", services }, 200, ownHeaders);
+    const reason = notReady.map((r) => `${r.service.config.name} is ${r.service.state}`).join("; ");
+    return c.json({ status: "unavailable", reason, services }, 503, ownHeaders);
+  });
+  app.get(`${api}/health/live`, (c) => c.json({ status: "alive" }, 200, ownHeaders));
+  app.get(`${api}/metrics`, (c) =>
+    c.body(
+      metrics.render({
+        restarts: Object.fromEntries(
+          routes.map((r) => [r.service.config.name, r.service.status().restarts]),
+        ),
+        up: Object.fromEntries(
+          routes.map((r) => [r.service.config.name, r.service.state === "ready"]),
+        ),
+        upstreamConns: Object.fromEntries(
+          routes.map((r) => [r.service.config.name, r.upstream.pool.stats().open]),
+        ),
+      }),
+      200,
+      { ...ownHeaders, "content-type": "text/plain; version=0.0.4; charset=utf-8" },
+    ));
+
+  function overall(): string {
+    if (routes.some((r) => r.service.state === "failed")) return "failed";
+    return routes.every((r) => r.service.state === "ready") ? "ok" : "starting";
+  }
+
+  app.all("*", async (c) => {
+    const req = c.req.raw;
+    const url = req.url;
+    const target = url.slice(url.indexOf("/", url.indexOf("//") + 2));
+    const r = resolvePath(target, base);
+    if (r.kind === "redirect") {
+      return new Response(null, { status: 302, headers: { ...OWN_HEADERS, location: r.location } });
+    }
+    if (r.kind === "bad") return errorResponse(req, 400, `Bad request: ${r.reason}`);
+    if (r.kind === "outside") return errorResponse(req, 404, "Not found");
+    if (!primary) return errorResponse(req, 404, "Not found");
+
+    let route = primary;
+    let rest = r.rest;
+    let prefix = base;
+    if (routes.length > 1) {
+      const [seg, remainder] = firstSegment(r.rest);
+      const named = byName.get(seg);
+      if (named) {
+        if (remainder === "") {
+          return new Response(null, {
+            status: 302,
+            headers: { ...OWN_HEADERS, location: `${base}${seg}/${r.query}` },
+          });
+        }
+        route = named;
+        rest = remainder;
+        prefix = `${base}${seg}/`;
+      }
+    }
+    if (route === primary && r.rest.startsWith("/proxy/")) {
+      const [port, remainder] = firstSegment(r.rest.slice("/proxy".length));
+      const byPort = routes.find((x) => {
+        const ep = x.service.endpoint;
+        return "port" in ep && String(ep.port) === port;
+      });
+      if (byPort) {
+        if (remainder === "") {
+          return new Response(null, {
+            status: 302,
+            headers: { ...OWN_HEADERS, location: `${base}proxy/${port}/${r.query}` },
+          });
+        }
+        route = byPort;
+        rest = remainder;
+        prefix = `${base}proxy/${port}/`;
+      }
+    }
+
+    const svc = route.service;
+    if (svc.state !== "ready") {
+      if (svc.state === "failed" || svc.state === "stopped") {
+        return unavailableResponse(
+          req,
+          502,
+          svc.config.name,
+          svc.status().reason ?? `the service is ${svc.state}`,
+        );
+      }
+      const ready = await svc.waitReady(config.startWait * 1000);
+      if (!ready) {
+        const st = svc.status();
+        if (st.status === "failed") {
+          return unavailableResponse(req, 502, st.name, st.reason ?? "the service failed");
+        }
+        return startingResponse(req, st.name, st.status, st.restarts);
+      }
+    }
+
+    const upstream = poolFor(route);
+    const started = performance.now();
+    try {
+      const res = await forward(upstream, {
+        req,
+        target: (config.keepPrefix ? r.path : rest) + r.query,
+        prefix: config.keepPrefix ? base : prefix,
+        forward: {
+          clientIp: c.env?.remote ?? "127.0.0.1",
+          proto: c.env?.proto ?? "http",
+          prefix: config.keepPrefix ? "" : prefix.slice(0, -1),
+        },
+        rewrite: config.rewrite,
+        onWsOpen: () => {
+          metrics.wsOpen++;
+          metrics.wsTotal++;
+        },
+        onWsClose: () => metrics.wsOpen--,
+        onBytes: (d, n) => metrics.bytes(d, n),
+      });
+      metrics.observe(res.status, (performance.now() - started) / 1000);
+      return res;
+    } catch (e) {
+      if (e instanceof UpstreamError) {
+        metrics.observe(e.status, (performance.now() - started) / 1000);
+        log.warn(`${svc.config.name}: ${e.message}`, { method: req.method, path: r.path });
+        const reason = e.kind === "connect"
+          ? "the service is not accepting connections"
+          : e.message;
+        return unavailableResponse(req, e.status, svc.config.name, reason);
+      }
+      throw e;
+    }
+  });
+
+  app.onError((e, c) => {
+    log.error(`internal error: ${e.message}`);
+    return errorResponse(c.req.raw, 500, "Internal error");
+  });
+
+  return {
+    fetch: (req, env) => app.fetch(req, env),
+    metrics,
+    close: () => routes.forEach((r) => r.upstream.pool.close()),
+  };
+}
