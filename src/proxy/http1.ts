@@ -520,17 +520,16 @@ export class Http1Pool {
     }
 
     const f = framing(req.method, h);
-    const pool = this;
     let done = false;
     const finish = (ok: boolean) => {
       if (done) return;
       done = true;
       finished = true;
       if (ok && f.reusable && bodyDone && !bodyError && conn.buffered === 0 && !conn.closed) {
-        pool.#release(conn);
+        this.#release(conn);
       } else {
         bodyReader?.cancel().catch(() => {});
-        pool.#discard(conn);
+        this.#discard(conn);
       }
     };
 

@@ -20,13 +20,7 @@ import type { Service } from "../supervisor/service.ts";
 import { forward, makeUpstream, type Upstream, UpstreamError } from "../proxy/forward.ts";
 import { firstSegment, resolvePath } from "../proxy/prefix.ts";
 import { Metrics } from "./metrics.ts";
-import {
-  errorResponse,
-  jsonResponse,
-  OWN_HEADERS,
-  startingResponse,
-  unavailableResponse,
-} from "./pages.ts";
+import { errorResponse, OWN_HEADERS, startingResponse, unavailableResponse } from "./pages.ts";
 import { VERSION } from "../version.ts";
 
 /** Per-connection info passed as Hono's env. */
