@@ -154,6 +154,9 @@ export interface Head {
 }
 
 function parseHead(text: string): Head {
+  if (/[\r\n]/.test(text.replaceAll("\r\n", ""))) {
+    throw new UpstreamError("bare CR or LF in the service's response head", 502, "protocol");
+  }
   const lines = text.split("\r\n");
   const m = STATUS_LINE.exec(lines[0]);
   if (!m || Number(m[2]) > 599) {

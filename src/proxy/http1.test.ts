@@ -1,0 +1,483 @@
+import assert from "node:assert/strict";
+import { framing, Http1Pool, UpstreamError } from "./http1.ts";
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+interface RawReq {
+  head: string;
+  body: Uint8Array;
+}
+
+/**
+ * A raw HTTP/1.1 server for crafted responses: each request (head + Content-Length or chunked body)
+ * is passed to `respond`, which writes whatever bytes it likes and may close the socket.
+ */
+function rawServer(
+  respond: (req: RawReq, conn: Deno.Conn, n: number) => Promise<"keep" | "close">,
+) {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  const stats = { accepted: 0, requests: 0, open: 0 };
+  const conns = new Set<Deno.Conn>();
+  (async () => {
+    for await (const conn of listener) {
+      stats.accepted++;
+      stats.open++;
+      conns.add(conn);
+      (async () => {
+        let buf = new Uint8Array(0);
+        const more = async () => {
+          const b = new Uint8Array(65536);
+          const n = await conn.read(b);
+          if (n === null) return false;
+          const nb = new Uint8Array(buf.length + n);
+          nb.set(buf);
+          nb.set(b.subarray(0, n), buf.length);
+          buf = nb;
+          return true;
+        };
+        try {
+          while (true) {
+            let i: number;
+            while ((i = dec.decode(buf).indexOf("\r\n\r\n")) < 0) if (!(await more())) return;
+            const head = dec.decode(buf.subarray(0, i));
+            buf = buf.subarray(i + 4);
+            let body = new Uint8Array(0);
+            const cl = /content-length: (\d+)/i.exec(head);
+            if (cl) {
+              while (buf.length < Number(cl[1])) if (!(await more())) return;
+              body = buf.slice(0, Number(cl[1]));
+              buf = buf.subarray(Number(cl[1]));
+            } else if (/transfer-encoding: chunked/i.test(head)) {
+              const parts: Uint8Array[] = [];
+              while (true) {
+                let j: number;
+                while ((j = dec.decode(buf).indexOf("\r\n")) < 0) if (!(await more())) return;
+                const size = parseInt(dec.decode(buf.subarray(0, j)), 16);
+                buf = buf.subarray(j + 2);
+                while (buf.length < size + 2) if (!(await more())) return;
+                parts.push(buf.slice(0, size));
+                buf = buf.subarray(size + 2);
+                if (size === 0) break;
+              }
+              body = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
+              let o = 0;
+              for (const p of parts) {
+                body.set(p, o);
+                o += p.length;
+              }
+            }
+            stats.requests++;
+            if ((await respond({ head, body }, conn, stats.requests)) === "close") break;
+          }
+        } catch {
+          /* client went away */
+        } finally {
+          stats.open--;
+          conns.delete(conn);
+          try {
+            conn.close();
+          } catch { /* closed */ }
+        }
+      })();
+    }
+  })();
+  return {
+    port,
+    stats,
+    close: () => {
+      listener.close();
+      for (const c of conns) {
+        try {
+          c.close();
+        } catch { /* closed */ }
+      }
+    },
+  };
+}
+
+async function write(conn: Deno.Conn, s: string | Uint8Array) {
+  const b = typeof s === "string" ? enc.encode(s) : s;
+  let o = 0;
+  while (o < b.length) o += await conn.write(b.subarray(o));
+}
+
+async function get(pool: Http1Pool, method = "GET", target = "/", body: Uint8Array | null = null) {
+  const res = await pool.request({
+    method,
+    target,
+    headers: [["host", "test"]],
+    body: body ? new Response(body as Uint8Array<ArrayBuffer>).body : null,
+    bodyLength: body ? body.length : undefined,
+  });
+  const bytes = res.body ? new Uint8Array(await new Response(res.body).arrayBuffer()) : null;
+  return { ...res, bytes, text: bytes ? dec.decode(bytes) : null };
+}
+
+function pattern(n: number): Uint8Array {
+  const b = new Uint8Array(n);
+  for (let i = 0; i < n; i++) b[i] = (i * 31 + (i >> 8)) & 0xff;
+  return b;
+}
+
+Deno.test("http1: length-delimited bodies are byte-identical and connections are reused", async () => {
+  const sizes = [0, 1, 100, 65536, 5 * 1024 * 1024];
+  const srv = rawServer(async (req, conn) => {
+    const n = Number(/GET \/(\d+)/.exec(req.head)![1]);
+    await write(conn, `HTTP/1.1 200 OK\r\ncontent-length: ${n}\r\n\r\n`);
+    await write(conn, pattern(n));
+    return "keep";
+  });
+  const pool = new Http1Pool({ host: "127.0.0.1", port: srv.port });
+  try {
+    for (const n of sizes) {
+      const r = await get(pool, "GET", `/${n}`);
+      assert.equal(r.status, 200);
+      assert.equal(r.contentLength, n);
+      assert.deepEqual(r.bytes, pattern(n), `size ${n}`);
+    }
+    assert.equal(srv.stats.accepted, 1, "one connection for all requests");
+    assert.deepEqual(pool.stats(), { open: 1, idle: 1 });
+  } finally {
+    pool.close();
+    srv.close();
+  }
+});
+
+Deno.test("http1: chunked with extensions and trailers; HEAD/204/304 then reuse", async () => {
+  const srv = rawServer(async (req, conn) => {
+    if (req.head.startsWith("HEAD")) {
+      await write(conn, "HTTP/1.1 200 OK\r\ncontent-length: 1000\r\n\r\n");
+    } else if (req.head.includes(" /204 ")) await write(conn, "HTTP/1.1 204 No Content\r\n\r\n");
+    else if (req.head.includes(" /304 ")) {
+      await write(conn, "HTTP/1.1 304 Not Modified\r\ncontent-length: 50\r\n\r\n");
+    } else {
+      await write(
+        conn,
+        "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n1 \r\n \r\n6\r\nworld!\r\n0\r\nx-trailer: t\r\n\r\n",
+      );
+    }
+    return "keep";
+  });
+  const pool = new Http1Pool({ host: "127.0.0.1", port: srv.port });
+  try {
+    assert.equal((await get(pool)).text, "hello world!");
+    const head = await get(pool, "HEAD");
+    assert.equal(head.body, null);
+    assert.deepEqual(head.headers, [["content-length", "1000"]]);
+    assert.equal((await get(pool, "GET", "/204")).status, 204);
+    assert.equal((await get(pool, "GET", "/304")).status, 304);
+    assert.equal((await get(pool)).text, "hello world!");
+    assert.equal(srv.stats.accepted, 1);
+  } finally {
+    pool.close();
+    srv.close();
+  }
+});
+
+Deno.test("http1: close-delimited body is complete and the connection is not reused", async () => {
+  const srv = rawServer(async (_req, conn) => {
+    await write(conn, "HTTP/1.1 200 OK\r\n\r\nuntil the end");
+    return "close";
+  });
+  const pool = new Http1Pool({ host: "127.0.0.1", port: srv.port });
+  try {
+    assert.equal((await get(pool)).text, "until the end");
+    assert.equal((await get(pool)).text, "until the end");
+    assert.equal(srv.stats.accepted, 2);
+    assert.equal(pool.stats().open, 0);
+  } finally {
+    pool.close();
+    srv.close();
+  }
+});
+
+Deno.test("http1: 100 Continue is skipped; request bodies arrive (length and chunked)", async () => {
+  const srv = rawServer(async (req, conn) => {
+    await write(conn, "HTTP/1.1 100 Continue\r\n\r\n");
+    await write(
+      conn,
+      `HTTP/1.1 200 OK\r\ncontent-length: ${req.body.length}\r\nx-chunked: ${
+        /chunked/.test(req.head)
+      }\r\n\r\n`,
+    );
+    await write(conn, req.body);
+    return "keep";
+  });
+  const pool = new Http1Pool({ host: "127.0.0.1", port: srv.port });
+  try {
+    const body = pattern(200_000);
+    const r = await get(pool, "POST", "/", body);
+    assert.equal(r.status, 200);
+    assert.deepEqual(r.bytes, body);
+    // unknown length: chunked upload
+    const res = await pool.request({
+      method: "PUT",
+      target: "/",
+      headers: [],
+      body: new ReadableStream({
+        start(c) {
+          c.enqueue(enc.encode("part1-"));
+          c.enqueue(enc.encode("part2"));
+          c.close();
+        },
+      }),
+    });
+    assert.deepEqual(res.headers.find(([k]) => k === "x-chunked"), ["x-chunked", "true"]);
+    assert.equal(await new Response(res.body).text(), "part1-part2");
+  } finally {
+    pool.close();
+    srv.close();
+  }
+});
+
+Deno.test("http1: a stale pooled connection is replayed for GET", async () => {
+  const srv = rawServer(async (_req, conn) => {
+    await write(conn, "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
+    return "close"; // keep-alive response, then the service closes (its idle timeout)
+  });
+  const pool = new Http1Pool({ host: "127.0.0.1", port: srv.port });
+  try {
+    assert.equal((await get(pool)).text, "ok");
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal((await get(pool)).text, "ok", "replayed on a fresh connection");
+    assert.equal(srv.stats.accepted, 2);
+  } finally {
+    pool.close();
+    srv.close();
+  }
+});
+
+Deno.test("http1: Transfer-Encoding + Content-Length: chunked wins, connection not reused", async () => {
+  const srv = rawServer(async (_req, conn) => {
+    await write(
+      conn,
+      "HTTP/1.1 200 OK\r\ncontent-length: 3\r\ntransfer-encoding: chunked\r\n\r\n6\r\nabcdef\r\n0\r\n\r\n",
+    );
+    return "keep";
+  });
+  const pool = new Http1Pool({ host: "127.0.0.1", port: srv.port });
+  try {
+    const r = await get(pool);
+    assert.equal(r.text, "abcdef");
+    assert.equal(r.headers.find(([k]) => k === "content-length"), undefined);
+    await get(pool);
+    assert.equal(srv.stats.accepted, 2);
+  } finally {
+    pool.close();
+    srv.close();
+  }
+});
+
+Deno.test("http1: malformed responses become 502 errors (smuggling and framing attempts)", async () => {
+  const cases: Array<[string, RegExp]> = [
+    [
+      "HTTP/1.1 200 OK\r\ncontent-length: 3\r\ncontent-length: 4\r\n\r\nabcd",
+      /conflicting Content-Length/,
+    ],
+    ["HTTP/1.1 200 OK\r\ncontent-length: 3, 4\r\n\r\nabcd", /conflicting Content-Length/],
+    ["HTTP/1.1 200 OK\r\ncontent-length: -1\r\n\r\n", /invalid Content-Length/],
+    ["HTTP/1.1 200 OK\r\ncontent-length: 0x10\r\n\r\n", /invalid Content-Length/],
+    ["HTTP/1.1 200 OK\r\nx-a: 1\r\n folded\r\ncontent-length: 0\r\n\r\n", /line folding/],
+    ["HTTP/1.1 200 OK\nx-a: 1\r\ncontent-length: 0\r\n\r\n", /bare CR or LF/],
+    ["HTTP/1.1 200 OK\r\nx-a: a\rb\r\ncontent-length: 0\r\n\r\n", /bare CR or LF/],
+    ["HTTP/1.1 200 OK\r\nx-a: a\x01b\r\ncontent-length: 0\r\n\r\n", /control character/],
+    ["HTTP/1.1 200 OK\r\nbad name: 1\r\n\r\n", /invalid header name/],
+    [
+      "HTTP/1.1 200 OK\r\ntransfer-encoding: gzip, chunked\r\n\r\n",
+      /unsupported transfer-encoding/,
+    ],
+    ["HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n", /invalid chunk size/],
+    [
+      "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n11111111111111111\r\n",
+      /chunk size|chunk line/,
+    ],
+    ["HTTP/2 200\r\n\r\n", /malformed status line/],
+    ["HTTP/1.1 999 Nope\r\n\r\n", /malformed status line/],
+    ["garbage\r\n\r\n", /malformed status line/],
+  ];
+  for (const [raw, re] of cases) {
+    const srv = rawServer(async (_req, conn) => {
+      await write(conn, raw);
+      return "close";
+    });
+    const pool = new Http1Pool({ host: "127.0.0.1", port: srv.port });
+    try {
+      await assert.rejects(
+        async () => {
+          const r = await pool.request({ method: "GET", target: "/", headers: [], body: null });
+          await new Response(r.body).arrayBuffer();
+        },
+        (e: unknown) => {
+          const msg = e instanceof UpstreamError ? e.message : String((e as Error)?.message ?? e);
+          assert.match(msg, re, JSON.stringify(raw));
+          if (e instanceof UpstreamError) assert.equal(e.status, 502);
+          return true;
+        },
+      );
+      assert.equal(pool.stats().open, 0, "bad connections are closed");
+    } finally {
+      pool.close();
+      srv.close();
+    }
+  }
+});
+
+Deno.test("http1: junk after a response prevents reuse; early response before the body ends", async () => {
+  const srv = rawServer(async (req, conn) => {
+    if (req.head.includes(" /junk ")) {
+      await write(conn, "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nokEXTRA");
+      return "keep";
+    }
+    await write(conn, "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
+    return "keep";
+  });
+  const pool = new Http1Pool({ host: "127.0.0.1", port: srv.port });
+  try {
+    assert.equal((await get(pool, "GET", "/junk")).text, "ok");
+    assert.equal(pool.stats().idle, 0, "buffered junk: not pooled");
+    assert.equal((await get(pool)).text, "ok");
+    assert.equal(srv.stats.accepted, 2);
+  } finally {
+    pool.close();
+    srv.close();
+  }
+  // The service answers 413 as soon as it has the head, before reading the upload.
+  const early = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  (async () => {
+    for await (const conn of early) {
+      const b = new Uint8Array(65536);
+      let seen = "";
+      while (!seen.includes("\r\n\r\n")) {
+        const n = await conn.read(b);
+        if (n === null) break;
+        seen += dec.decode(b.subarray(0, n));
+      }
+      await write(
+        conn,
+        "HTTP/1.1 413 Too Large\r\ncontent-length: 3\r\nconnection: close\r\n\r\nbig",
+      );
+      conn.close();
+    }
+  })().catch(() => {});
+  const pool2 = new Http1Pool({ host: "127.0.0.1", port: (early.addr as Deno.NetAddr).port });
+  try {
+    let pulls = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(c) {
+        if (++pulls > 3) return new Promise(() => {}); // the client keeps uploading slowly
+        c.enqueue(pattern(1000));
+      },
+    });
+    const r = await pool2.request({
+      method: "POST",
+      target: "/",
+      headers: [],
+      body,
+      bodyLength: 1_000_000,
+    });
+    assert.equal(r.status, 413);
+    assert.equal(await new Response(r.body).text(), "big");
+    assert.equal(pool2.stats().open, 0);
+  } finally {
+    pool2.close();
+    early.close();
+  }
+});
+
+Deno.test("http1: connect failure and head timeout map to 502 and 504", async () => {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  const pool = new Http1Pool({ host: "127.0.0.1", port });
+  await assert.rejects(
+    pool.request({ method: "GET", target: "/", headers: [], body: null }),
+    (e: unknown) => {
+      assert.ok(e instanceof UpstreamError);
+      assert.equal(e.status, 502);
+      assert.equal(e.kind, "connect");
+      return true;
+    },
+  );
+  const srv = rawServer(() => new Promise(() => {})); // never answers
+  const slow = new Http1Pool({ host: "127.0.0.1", port: srv.port }, { headTimeoutMs: 200 });
+  try {
+    await assert.rejects(
+      slow.request({ method: "GET", target: "/", headers: [], body: null }),
+      (e: unknown) => {
+        assert.ok(e instanceof UpstreamError);
+        assert.equal(e.status, 504);
+        return true;
+      },
+    );
+    assert.equal(slow.stats().open, 0);
+  } finally {
+    slow.close();
+    srv.close();
+  }
+});
+
+Deno.test("http1: concurrent downloads with client aborts leak no upstream socket", async () => {
+  const size = 512 * 1024;
+  const data = pattern(size);
+  const srv = rawServer(async (_req, conn) => {
+    await write(conn, `HTTP/1.1 200 OK\r\ncontent-length: ${size}\r\n\r\n`);
+    await write(conn, data);
+    return "keep";
+  });
+  const pool = new Http1Pool({ host: "127.0.0.1", port: srv.port }, { maxIdle: 8 });
+  try {
+    let verified = 0;
+    let aborted = 0;
+    const one = async (i: number) => {
+      const r = await pool.request({ method: "GET", target: "/", headers: [], body: null });
+      if (i % 3 === 0) {
+        const reader = r.body!.getReader();
+        await reader.read(); // read a little, then the client goes away
+        await reader.cancel();
+        aborted++;
+        return;
+      }
+      const got = new Uint8Array(await new Response(r.body).arrayBuffer());
+      assert.equal(got.length, size);
+      assert.deepEqual(got.subarray(size - 1000), data.subarray(size - 1000));
+      verified++;
+    };
+    for (let round = 0; round < 5; round++) {
+      await Promise.all(Array.from({ length: 24 }, (_, i) => one(i)));
+    }
+    assert.equal(verified + aborted, 120);
+    const s = pool.stats();
+    assert.equal(s.open, s.idle, "every open connection is idle in the pool");
+    assert.ok(s.idle <= 8);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(srv.stats.open, s.open, "the service sees exactly the pooled sockets");
+  } finally {
+    pool.close();
+    srv.close();
+  }
+});
+
+Deno.test("framing: HEAD keeps Content-Length, 1xx/204 have no body", () => {
+  const f = framing("HEAD", { status: 200, minor: 1, headers: [["content-length", "10"]] });
+  assert.equal(f.framing.kind, "none");
+  assert.deepEqual(f.headers, [["content-length", "10"]]);
+  assert.equal(framing("GET", { status: 204, minor: 1, headers: [] }).framing.kind, "none");
+  assert.equal(
+    framing("GET", { status: 200, minor: 0, headers: [["content-length", "1"]] }).reusable,
+    false,
+  );
+  assert.equal(
+    framing("GET", {
+      status: 200,
+      minor: 1,
+      headers: [["connection", "close"], ["content-length", "1"]],
+    }).reusable,
+    false,
+  );
+  assert.equal(
+    framing("GET", { status: 200, minor: 1, headers: [["content-length", "7, 7"]] }).framing.kind,
+    "length",
+  );
+});
