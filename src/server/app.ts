@@ -235,8 +235,12 @@ export function createApp(opts: AppOptions): App {
       const ready = await svc.waitReady(config.startWait * 1000);
       if (!ready) {
         const st = svc.status();
-        if (st.status === "failed") {
-          return unavailableResponse(req, 502, st.name, st.reason ?? "the service failed");
+        // Crashed and waiting to restart: that is a bad gateway, not a service still starting.
+        if (st.status !== "starting") {
+          const why = st.status === "restarting"
+            ? `${st.reason ?? "it stopped"}; restarting`
+            : st.reason ?? `the service is ${st.status}`;
+          return unavailableResponse(req, 502, st.name, why);
         }
         return startingResponse(req, st.name, st.status, st.restarts);
       }

@@ -226,7 +226,6 @@ export class Service {
     for (const [k, v] of Object.entries(cfg.env)) env[k] = substitute([v], placeholders)[0];
 
     this.#setState("starting");
-    this.#reason = undefined;
     let child: Deno.ChildProcess;
     try {
       child = new Deno.Command(argv[0], {
@@ -293,6 +292,7 @@ export class Service {
       if (await probe(this.endpoint, cfg.readyPath)) {
         if (this.#child !== child || this.#state !== "starting") return;
         this.#readyAt = Date.now();
+        this.#reason = undefined;
         this.#setState("ready");
         this.#log.info("ready", { after_ms: this.#readyAt - this.#startedAt });
         return;
@@ -349,6 +349,7 @@ export class Service {
     }
     this.#loop++;
     this.#restarts++;
+    this.#reason = how;
     const delay = this.#backoff(this.#loop);
     this.#log.warn(`${how}; restarting`, { in_ms: delay, attempt: this.#loop });
     this.#setState("restarting");
