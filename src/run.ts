@@ -8,6 +8,8 @@ import { type Config, ConfigError } from "./config/load.ts";
 import type { Logger } from "./log/logger.ts";
 import { Supervisor } from "./supervisor/supervisor.ts";
 import { createApp } from "./server/app.ts";
+import { HubEnvError, parseHubEnv } from "./hub/env.ts";
+import { HubGate } from "./hub/gate.ts";
 
 /** Signals that stop hubify gracefully. */
 export const STOP_SIGNALS: Deno.Signal[] = ["SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT"];
@@ -44,7 +46,23 @@ export async function runServer(opts: RunOptions): Promise<number> {
     return [sig, h] as const;
   });
 
-  const app = createApp({ config, supervisor, logger: log });
+  let gate: HubGate | undefined;
+  if (config.mode === "jupyterhub") {
+    let hub;
+    try {
+      hub = parseHubEnv(Deno.env.toObject());
+    } catch (e) {
+      if (e instanceof HubEnvError) throw new ConfigError(e.message);
+      throw e;
+    }
+    hub.prefix = config.basePath;
+    gate = await HubGate.create({ hub, logger: log, forwardUser: config.forwardUser });
+    log.info(`JupyterHub mode for ${hub.user}${hub.serverName ? `/${hub.serverName}` : ""}`, {
+      prefix: hub.prefix,
+      hub: hub.apiUrl,
+    });
+  }
+  const app = createApp({ config, supervisor, logger: log, gate });
   let server: Deno.HttpServer<Deno.NetAddr>;
   try {
     server = Deno.serve({
@@ -66,12 +84,27 @@ export async function runServer(opts: RunOptions): Promise<number> {
   }
 
   supervisor.start();
+  // The hub must answer (jupyterhub-singleuser's start-up check); the server already listens, so
+  // the hub's own readiness probe is answered meanwhile.
+  const hubDown = new Promise<string>((resolve) => {
+    if (!gate) return;
+    gate.client.check().then((version) => {
+      log.info("hub API reachable", { hub_version: version ?? "unknown" });
+      gate!.activity.start();
+    }, (e) => resolve((e as Error).message));
+  });
   const outcome = await Promise.race([
     supervisor.firstExit.then((r) => ({ kind: "exit" as const, ...r })),
     signalled.then((sig) => ({ kind: "signal" as const, sig })),
+    hubDown.then((message) => ({ kind: "hub" as const, message })),
   ]);
   let code: number;
-  if (outcome.kind === "signal") {
+  gate?.activity.stop();
+  if (outcome.kind === "hub") {
+    log.error(`${outcome.message}; stopping (check JUPYTERHUB_API_URL and the network to the hub)`);
+    await supervisor.stop();
+    code = 1;
+  } else if (outcome.kind === "signal") {
     log.info(`${outcome.sig} received: stopping`);
     await supervisor.stop();
     code = supervisor.services[0].status().last_exit ?? 0;

@@ -51,6 +51,7 @@ export interface Config {
   apiPath: string;
   corsOrigin: string[];
   keepPrefix: boolean;
+  forwardUser: boolean;
   rewrite: "off" | "headers" | "full";
   startWait: number;
   requestTimeout: number;
@@ -269,6 +270,7 @@ export function buildConfig(inputs: ConfigInputs): LoadedConfig {
     apiPath: values.apiPath as string,
     corsOrigin: values.corsOrigin as string[],
     keepPrefix: values.keepPrefix as boolean,
+    forwardUser: values.forwardUser as boolean,
     rewrite: values.rewrite as Config["rewrite"],
     startWait: values.startWait as number,
     requestTimeout: values.requestTimeout as number,

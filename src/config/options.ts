@@ -430,6 +430,17 @@ export const OPTIONS: OptionSpec[] = [
     default: 300,
   }),
   opt({
+    key: "forwardUser",
+    flag: "--forward-user",
+    env: ["HUBIFY_FORWARD_USER"],
+    group: "Proxy",
+    description:
+      "JupyterHub mode: tell the service who is calling (X-Forwarded-User, X-Forwarded-Groups)",
+    allowed: "true or false",
+    schema: boolSchema,
+    default: false,
+  }),
+  opt({
     key: "user",
     flag: "--user <name>",
     env: ["HUBIFY_USER", "NB_USER"],

@@ -22,6 +22,7 @@ import { firstSegment, resolvePath } from "../proxy/prefix.ts";
 import { Metrics } from "./metrics.ts";
 import { errorResponse, OWN_HEADERS, startingResponse, unavailableResponse } from "./pages.ts";
 import { VERSION } from "../version.ts";
+import type { Gate } from "./gate.ts";
 
 /** Per-connection info passed as Hono's env. */
 export interface ConnEnv {
@@ -38,6 +39,8 @@ export interface AppOptions {
   logger: Logger;
   /** Metrics sink (one per process). */
   metrics?: Metrics;
+  /** Authentication in front of the proxy and the private API (JupyterHub mode). */
+  gate?: Gate;
 }
 
 /** A routed destination: a service and how its requests are shaped. */
@@ -90,7 +93,27 @@ export function createApp(opts: AppOptions): App {
     return r.upstream;
   };
 
+  const gate = opts.gate;
   const app = new Hono<{ Bindings: ConnEnv }>({ strict: true });
+  if (gate) {
+    // Every response carries the gate's headers (X-JupyterHub-Version), proxied ones included.
+    app.use("*", async (c, next) => {
+      await next();
+      if (c.res.status === 101) return;
+      for (const [k, v] of Object.entries(gate.headers())) {
+        try {
+          c.res.headers.set(k, v);
+        } catch { /* immutable headers */ }
+      }
+    });
+    gate.install(app);
+  }
+  /** Private API routes need the gate's blessing; the status and health routes do not (probes). */
+  const guard = async (req: Request, path: string): Promise<Response | null> => {
+    if (!gate) return null;
+    const d = await gate.check(req, path, "");
+    return d.allow ? null : d.response;
+  };
   if (config.corsOrigin.length) {
     app.use(`${api}`, cors({ origin: config.corsOrigin }));
     app.use(`${api}/*`, cors({ origin: config.corsOrigin }));
@@ -120,7 +143,9 @@ export function createApp(opts: AppOptions): App {
       ownHeaders,
     ));
 
-  app.get(`${api}/services`, (c) => {
+  app.get(`${api}/services`, async (c) => {
+    const denied = await guard(c.req.raw, `${api}/services`);
+    if (denied) return denied;
     const services: Record<string, unknown> = {};
     for (const r of routes) {
       const s = r.service.status();
@@ -151,8 +176,10 @@ export function createApp(opts: AppOptions): App {
     return c.json({ status: "unavailable", reason, services }, 503, ownHeaders);
   });
   app.get(`${api}/health/live`, (c) => c.json({ status: "alive" }, 200, ownHeaders));
-  app.get(`${api}/metrics`, (c) =>
-    c.body(
+  app.get(`${api}/metrics`, async (c) => {
+    const denied = await guard(c.req.raw, `${api}/metrics`);
+    if (denied) return denied;
+    return c.body(
       metrics.render({
         restarts: Object.fromEntries(
           routes.map((r) => [r.service.config.name, r.service.status().restarts]),
@@ -166,7 +193,8 @@ export function createApp(opts: AppOptions): App {
       }),
       200,
       { ...ownHeaders, "content-type": "text/plain; version=0.0.4; charset=utf-8" },
-    ));
+    );
+  });
 
   function overall(): string {
     if (routes.some((r) => r.service.state === "failed")) return "failed";
@@ -184,6 +212,18 @@ export function createApp(opts: AppOptions): App {
     if (r.kind === "bad") return errorResponse(req, 400, `Bad request: ${r.reason}`);
     if (r.kind === "outside") return errorResponse(req, 404, "Not found");
     if (!primary) return errorResponse(req, 404, "Not found");
+    let query = r.query;
+    let dropCookies: ReadonlySet<string> | undefined;
+    let dropAuthorization = false;
+    let identity: [string, string][] | undefined;
+    if (gate) {
+      const d = await gate.check(req, r.path, r.query);
+      if (!d.allow) return d.response;
+      query = d.query;
+      dropCookies = d.dropCookies;
+      dropAuthorization = d.dropAuthorization;
+      identity = d.set;
+    }
 
     let route = primary;
     let rest = r.rest;
@@ -251,13 +291,18 @@ export function createApp(opts: AppOptions): App {
     try {
       const res = await forward(upstream, {
         req,
-        target: (config.keepPrefix ? r.path : rest) + r.query,
+        target: (config.keepPrefix ? r.path : rest) + query,
         prefix: config.keepPrefix ? base : prefix,
         forward: {
           clientIp: c.env?.remote ?? "127.0.0.1",
           proto: c.env?.proto ?? "http",
           prefix: config.keepPrefix ? "" : prefix.slice(0, -1),
+          dropCookies,
+          dropAuthorization,
+          set: identity,
+          strip: gate?.strip,
         },
+        onActivity: gate ? () => gate.touch() : undefined,
         rewrite: config.rewrite,
         onWsOpen: () => {
           metrics.wsOpen++;

@@ -1,0 +1,197 @@
+/**
+ * Calls to the hub's REST API: the start-up check, the OAuth token exchange, token resolution
+ * (cached), and activity reports. Small JSON requests, so `fetch` is the right tool here.
+ * Tokens are sent, never logged.
+ *
+ * @module
+ */
+import type { HubEnv } from "./env.ts";
+import type { Logger } from "../log/logger.ts";
+
+/** The hub's model of the user behind a token (`GET /user`). */
+export interface HubUser {
+  name: string;
+  kind?: string;
+  admin?: boolean;
+  groups?: string[];
+  scopes?: string[];
+  session_id?: string | null;
+}
+
+/** The hub could not be asked (down, 5xx): not the same as "token refused". */
+export class HubUnavailable extends Error {
+  override name = "HubUnavailable";
+}
+
+/** Options for {@link HubClient}. */
+export interface HubClientOptions {
+  /** How long a resolved token is trusted, ms. Default 300000. */
+  cacheMs?: number;
+  /** How long a refused token stays refused, ms. Default 10000. */
+  negativeCacheMs?: number;
+  /** Entries kept at most. Default 1000. */
+  maxEntries?: number;
+}
+
+async function sha256Hex(s: string): Promise<string> {
+  const d = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(s)));
+  return Array.from(d, (x) => x.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * The hub API client.
+ *
+ * @example
+ * ```ts
+ * const client = new HubClient(parseHubEnv(Deno.env.toObject()), log);
+ * const version = await client.check();
+ * ```
+ */
+export class HubClient {
+  #cache = new Map<string, { user: HubUser | null; exp: number }>();
+  #opts: Required<HubClientOptions>;
+  /** The hub's version, learned at start-up. */
+  version: string | undefined;
+
+  constructor(readonly hub: HubEnv, readonly log: Logger, opts: HubClientOptions = {}) {
+    this.#opts = {
+      cacheMs: opts.cacheMs ?? 300_000,
+      negativeCacheMs: opts.negativeCacheMs ?? 10_000,
+      maxEntries: opts.maxEntries ?? 1000,
+    };
+  }
+
+  async #fetch(path: string, init: RequestInit = {}): Promise<Response> {
+    try {
+      return await fetch(`${this.hub.apiUrl}${path}`, {
+        ...init,
+        redirect: "manual",
+        signal: AbortSignal.timeout(15_000),
+      });
+    } catch (e) {
+      throw new HubUnavailable(
+        `cannot reach the hub at ${this.hub.apiUrl}: ${(e as Error).message}`,
+      );
+    }
+  }
+
+  /**
+   * Checks that the hub answers (`GET {api}`), retrying with backoff 1, 2, 4, 8 s; returns its version.
+   * Throws {@link HubUnavailable} after the last attempt.
+   */
+  async check(attempts = 5): Promise<string | undefined> {
+    let last = "";
+    for (let i = 0; i < attempts; i++) {
+      try {
+        const r = await this.#fetch("");
+        await r.body?.cancel();
+        if (r.status < 500) {
+          this.version = r.headers.get("x-jupyterhub-version") ?? undefined;
+          return this.version;
+        }
+        last = `status ${r.status}`;
+      } catch (e) {
+        last = (e as Error).message;
+      }
+      if (i < attempts - 1) {
+        const wait = Math.min(2 ** i, 16) * 1000;
+        this.log.warn(`hub API not reachable (${last}); retrying in ${wait / 1000}s`);
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    }
+    throw new HubUnavailable(
+      `the hub API at ${this.hub.apiUrl} did not answer after ${attempts} attempts: ${last}`,
+    );
+  }
+
+  /** Exchanges an OAuth code for an access token. Returns null when the hub refuses the code. */
+  async exchange(code: string, verifier: string): Promise<string | null> {
+    const body = new URLSearchParams({
+      client_id: this.hub.clientId,
+      client_secret: this.hub.apiToken,
+      grant_type: "authorization_code",
+      code,
+      redirect_uri: this.hub.callbackUrl,
+      code_verifier: verifier,
+    });
+    const r = await this.#fetch("/oauth2/token", {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
+      body,
+    });
+    if (r.status >= 500) {
+      throw new HubUnavailable(`the hub answered ${r.status} to the token exchange`);
+    }
+    if (r.status !== 200) {
+      await r.body?.cancel();
+      return null;
+    }
+    const j = await r.json().catch(() => ({}));
+    return typeof j.access_token === "string" ? j.access_token : null;
+  }
+
+  /**
+   * Resolves a token to its user (null: not a valid token). Cached, keyed by the hub's session id
+   * and a hash of the token, so a hub logout (which clears the session cookie) takes effect on the
+   * next request.
+   */
+  async user(token: string, sessionId: string | undefined): Promise<HubUser | null> {
+    const key = `${sessionId ?? ""}:${await sha256Hex(token)}`;
+    const now = Date.now();
+    const hit = this.#cache.get(key);
+    if (hit && hit.exp > now) return hit.user;
+    const r = await this.#fetch("/user", {
+      headers: { authorization: `token ${token}`, accept: "application/json" },
+    });
+    if (r.status >= 500) throw new HubUnavailable(`the hub answered ${r.status} to a token check`);
+    let user: HubUser | null = null;
+    if (r.status === 200) {
+      const j = await r.json().catch(() => null);
+      if (j && typeof j.name === "string") user = j as HubUser;
+    } else await r.body?.cancel();
+    if (this.#cache.size >= this.#opts.maxEntries) {
+      for (const [k, v] of this.#cache) {
+        if (v.exp <= now || this.#cache.size >= this.#opts.maxEntries) this.#cache.delete(k);
+      }
+    }
+    this.#cache.set(key, {
+      user,
+      exp: now + (user ? this.#opts.cacheMs : this.#opts.negativeCacheMs),
+    });
+    return user;
+  }
+
+  /** Forgets every cached result for a token (after a failed cookie, at logout). */
+  async forget(token: string): Promise<void> {
+    const h = await sha256Hex(token);
+    for (const k of this.#cache.keys()) if (k.endsWith(`:${h}`)) this.#cache.delete(k);
+  }
+
+  /** Reports activity (throws on failure; the reporter retries). */
+  async activity(lastActivity: Date): Promise<void> {
+    if (!this.hub.activityUrl) return;
+    const ts = lastActivity.toISOString();
+    const body = JSON.stringify({
+      servers: { [this.hub.serverName]: { last_activity: ts } },
+      last_activity: ts,
+    });
+    let r: Response;
+    try {
+      r = await fetch(this.hub.activityUrl, {
+        method: "POST",
+        headers: {
+          authorization: `token ${this.hub.apiToken}`,
+          "content-type": "application/json",
+        },
+        body,
+        signal: AbortSignal.timeout(15_000),
+      });
+    } catch (e) {
+      throw new HubUnavailable(`cannot reach the hub: ${(e as Error).message}`);
+    }
+    await r.body?.cancel();
+    if (r.status >= 300) {
+      throw new HubUnavailable(`the hub answered ${r.status} to the activity report`);
+    }
+  }
+}

@@ -1,0 +1,131 @@
+/**
+ * The JupyterHub single-user environment, parsed and checked. Pure: takes an env record.
+ * Tolerates hub versions 1.x–6.x: `JUPYTERHUB_OAUTH_ACCESS_SCOPES` (3.0+) falls back to
+ * `JUPYTERHUB_OAUTH_SCOPES` (2.x), then to the owner's own server and user scopes (1.x).
+ *
+ * @module
+ */
+
+/** What hubify needs from the hub. */
+export interface HubEnv {
+  /** The server's API token (also the OAuth client secret). Secret: never logged. */
+  apiToken: string;
+  /** Hub API base, e.g. `http://127.0.0.1:8081/hub/api` (no trailing slash). */
+  apiUrl: string;
+  /** OAuth client id; also the login cookie's name. */
+  clientId: string;
+  /** `redirect_uri` for OAuth, verbatim. */
+  callbackUrl: string;
+  /** Scopes that grant access to this server. */
+  accessScopes: string[];
+  /** Owner name. */
+  user: string;
+  /** Server name ("" for the default server). */
+  serverName: string;
+  /** This server's prefix, with trailing slash. */
+  prefix: string;
+  /** Hub public host (`scheme://host[:port]`) or "" (same origin). */
+  host: string;
+  /** Hub base URL with trailing slash (`/` by default). */
+  baseUrl: string;
+  /** Where to POST activity, if set. */
+  activityUrl?: string;
+  /** Seconds between activity reports. */
+  activityInterval: number;
+  /** `?token=` accepted on plain HTTP requests (always on WebSocket upgrades). */
+  allowTokenInUrl: boolean;
+  /** Public URL of this server, if the hub knows it (5.0+). */
+  publicUrl?: string;
+  /** Extra cookie options from the hub. */
+  cookieOptions: Record<string, unknown>;
+}
+
+/** A missing or invalid hub variable. */
+export class HubEnvError extends Error {
+  override name = "HubEnvError";
+}
+
+function parseList(name: string, raw: string | undefined): string[] | undefined {
+  if (raw === undefined || raw === "") return undefined;
+  try {
+    const v = JSON.parse(raw);
+    if (Array.isArray(v) && v.every((x) => typeof x === "string")) return v;
+  } catch { /* reported below */ }
+  throw new HubEnvError(`invalid value for ${name}: expected a JSON list of scope strings`);
+}
+
+/**
+ * Parses the hub environment.
+ *
+ * @example
+ * ```ts
+ * const hub = parseHubEnv({ JUPYTERHUB_API_TOKEN: "t", JUPYTERHUB_API_URL: "http://hub:8081/hub/api",
+ *   JUPYTERHUB_USER: "alice", JUPYTERHUB_SERVICE_PREFIX: "/user/alice/" });
+ * hub.clientId; // "jupyterhub-user-alice"
+ * ```
+ */
+export function parseHubEnv(env: Record<string, string | undefined>): HubEnv {
+  const get = (k: string) => (env[k] === undefined || env[k] === "" ? undefined : env[k]);
+  const apiToken = get("JUPYTERHUB_API_TOKEN") ?? get("JPY_API_TOKEN");
+  if (!apiToken) {
+    throw new HubEnvError("JupyterHub mode needs JUPYTERHUB_API_TOKEN (set by the spawner)");
+  }
+  const apiUrl = (get("JUPYTERHUB_API_URL") ?? "http://127.0.0.1:8081/hub/api").replace(/\/+$/, "");
+  try {
+    new URL(apiUrl);
+  } catch {
+    throw new HubEnvError(`invalid value for JUPYTERHUB_API_URL: expected a URL`);
+  }
+  const user = get("JUPYTERHUB_USER");
+  if (!user) throw new HubEnvError("JupyterHub mode needs JUPYTERHUB_USER (set by the spawner)");
+  const serverName = env.JUPYTERHUB_SERVER_NAME ?? "";
+  let prefix = get("JUPYTERHUB_SERVICE_PREFIX") ??
+    `/user/${encodeURIComponent(user)}/${serverName ? encodeURIComponent(serverName) + "/" : ""}`;
+  if (!prefix.endsWith("/")) prefix += "/";
+  let baseUrl = get("JUPYTERHUB_BASE_URL") ?? "/";
+  if (!baseUrl.endsWith("/")) baseUrl += "/";
+  const clientId = get("JUPYTERHUB_CLIENT_ID") ??
+    `jupyterhub-user-${encodeURIComponent(user)}${
+      serverName ? "-" + encodeURIComponent(serverName) : ""
+    }`;
+  const accessScopes =
+    parseList("JUPYTERHUB_OAUTH_ACCESS_SCOPES", get("JUPYTERHUB_OAUTH_ACCESS_SCOPES")) ??
+      parseList("JUPYTERHUB_OAUTH_SCOPES", get("JUPYTERHUB_OAUTH_SCOPES")) ??
+      [
+        ...(serverName !== ""
+          ? [`access:servers!server=${user}/${serverName}`]
+          : [`access:servers!server=${user}/`]),
+        `access:servers!user=${user}`,
+      ];
+  const interval = Number(get("JUPYTERHUB_ACTIVITY_INTERVAL") ?? "300");
+  if (!Number.isFinite(interval) || interval < 0) {
+    throw new HubEnvError(
+      "invalid value for JUPYTERHUB_ACTIVITY_INTERVAL: expected seconds (0 turns reports off)",
+    );
+  }
+  let cookieOptions: Record<string, unknown> = {};
+  if (get("JUPYTERHUB_COOKIE_OPTIONS")) {
+    try {
+      cookieOptions = JSON.parse(env.JUPYTERHUB_COOKIE_OPTIONS!);
+    } catch {
+      throw new HubEnvError("invalid value for JUPYTERHUB_COOKIE_OPTIONS: expected a JSON object");
+    }
+  }
+  return {
+    apiToken,
+    apiUrl,
+    clientId,
+    callbackUrl: get("JUPYTERHUB_OAUTH_CALLBACK_URL") ?? `${prefix}oauth_callback`,
+    accessScopes,
+    user,
+    serverName,
+    prefix,
+    host: (get("JUPYTERHUB_HOST") ?? "").replace(/\/+$/, ""),
+    baseUrl,
+    activityUrl: get("JUPYTERHUB_ACTIVITY_URL"),
+    activityInterval: interval,
+    allowTokenInUrl: /^(1|true|yes)$/i.test(get("JUPYTERHUB_ALLOW_TOKEN_IN_URL") ?? ""),
+    publicUrl: get("JUPYTERHUB_PUBLIC_URL"),
+    cookieOptions,
+  };
+}

@@ -1,0 +1,158 @@
+/**
+ * A real JupyterHub for tests: Debian's jupyterhub (3.0) with configurable-http-proxy,
+ * DummyAuthenticator and SimpleLocalProcessSpawner whose command is hubify (source or HUBIFY_BIN)
+ * wrapping the Deno upstream fixture. Everything on loopback, in a temporary directory.
+ *
+ * @module
+ */
+import { FIXTURES, freePort, hubifyArgv, Proc, tempDir, until } from "./helpers.ts";
+
+/** True when Debian's jupyterhub is installed. */
+export function hubAvailable(): boolean {
+  try {
+    Deno.statSync("/usr/lib/python3/dist-packages/jupyterhub/__init__.py");
+    Deno.statSync("/usr/bin/configurable-http-proxy");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A running hub. */
+export interface Hub {
+  url: string;
+  proc: Proc;
+  dir: string;
+  /** An admin API token (a service with the admin role). */
+  adminToken: string;
+  api: (path: string, init?: RequestInit) => Promise<Response>;
+  stop: () => Promise<void>;
+}
+
+/** Starts a hub; resolves once its API answers. */
+export async function startHub(
+  opts: { activityInterval?: number; extraArgs?: string[] } = {},
+): Promise<Hub> {
+  const dir = await tempDir("hubify-hub-");
+  await Deno.mkdir(`${dir}/home`, { mode: 0o755 });
+  const port = freePort();
+  const hubPort = freePort();
+  const apiPort = freePort();
+  const adminToken = crypto.randomUUID().replaceAll("-", "");
+  const cmd = hubifyArgv([
+    "--service-port",
+    "0",
+    "--stop-timeout",
+    "3",
+    ...(opts.extraArgs ?? []),
+    "--",
+    Deno.execPath(),
+    "run",
+    "-A",
+    `${FIXTURES}/upstream.ts`,
+    "--port",
+    "{port}",
+  ]);
+  const denoDir = Deno.env.get("DENO_DIR") ?? "/tmp/hubify-deno-cache";
+  const config = `
+import os
+c = get_config()  # noqa
+c.JupyterHub.ip = "127.0.0.1"
+c.JupyterHub.port = ${port}
+c.JupyterHub.hub_ip = "127.0.0.1"
+c.JupyterHub.hub_port = ${hubPort}
+c.ConfigurableHTTPProxy.api_url = "http://127.0.0.1:${apiPort}"
+c.ConfigurableHTTPProxy.pid_file = "${dir}/proxy.pid"
+c.JupyterHub.db_url = "sqlite:///${dir}/jupyterhub.sqlite"
+c.JupyterHub.cookie_secret_file = "${dir}/cookie_secret"
+c.JupyterHub.authenticator_class = "dummy"
+c.Authenticator.admin_users = {"admin"}
+c.JupyterHub.spawner_class = "simple"
+c.JupyterHub.allow_named_servers = True
+c.JupyterHub.services = [{"name": "tester", "api_token": "${adminToken}", "admin": True}]
+c.SimpleLocalProcessSpawner.home_dir_template = "${dir}/home/{username}"
+c.Spawner.cmd = ${JSON.stringify(cmd)}
+c.Spawner.args = []
+c.Spawner.http_timeout = 60
+c.Spawner.start_timeout = 60
+c.Spawner.environment = {
+    "DENO_DIR": "${denoDir}",
+    "JUPYTERHUB_ACTIVITY_INTERVAL": "${opts.activityInterval ?? 2}",
+    "HUBIFY_HOME": lambda s: "${dir}/home/" + s.user.name + ("-" + s.name if s.name else ""),
+    "HUBIFY_LOG_LEVEL": "debug",
+}
+`;
+  await Deno.writeTextFile(`${dir}/jupyterhub_config.py`, config);
+  const proc = new Proc([
+    "/usr/bin/python3",
+    "-m",
+    "jupyterhub",
+    "-f",
+    `${dir}/jupyterhub_config.py`,
+  ], {
+    cwd: dir,
+    env: { NODE_PATH: "/usr/share/nodejs" },
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const api = (path: string, init: RequestInit = {}) =>
+    fetch(`${url}/hub/api${path}`, {
+      ...init,
+      headers: { authorization: `token ${adminToken}`, ...(init.headers ?? {}) },
+    });
+  try {
+    await until(
+      async () => {
+        const r = await fetch(`${url}/hub/api/`).catch(() => null);
+        await r?.body?.cancel();
+        return r?.status === 200;
+      },
+      60_000,
+      "hub API",
+    );
+  } catch (e) {
+    await proc.stop();
+    throw new Error(`${(e as Error).message}\n${proc.output}`);
+  }
+  return {
+    url,
+    proc,
+    dir,
+    adminToken,
+    api,
+    stop: async () => {
+      proc.kill("SIGTERM");
+      const t = setTimeout(() => proc.kill("SIGKILL"), 15_000);
+      await proc.done();
+      clearTimeout(t);
+      // The proxy is the hub's child; make sure it is gone.
+      try {
+        const pid = Number(await Deno.readTextFile(`${dir}/proxy.pid`));
+        if (pid) Deno.kill(pid, "SIGTERM");
+      } catch { /* already stopped */ }
+    },
+  };
+}
+
+/** Creates an API token for a user (with the user's own scopes). */
+export async function userToken(hub: Hub, user: string): Promise<string> {
+  await hub.api(`/users/${user}`, { method: "POST" }).then((r) => r.body?.cancel());
+  const r = await hub.api(`/users/${user}/tokens`, {
+    method: "POST",
+    body: JSON.stringify({ note: "test" }),
+  });
+  const j = await r.json();
+  if (!j.token) throw new Error(`no token for ${user}: ${JSON.stringify(j)}`);
+  return j.token;
+}
+
+/** Waits until a user's server is ready (per the hub). */
+export async function waitReady(hub: Hub, user: string, server = ""): Promise<void> {
+  await until(
+    async () => {
+      const j = await (await hub.api(`/users/${user}`)).json();
+      return j.servers?.[server]?.ready === true;
+    },
+    60_000,
+    `${user}/${server} ready`,
+  );
+}
