@@ -1,0 +1,85 @@
+import assert from "node:assert/strict";
+import { HubEnvError, parseHubEnv } from "./env.ts";
+
+const base = {
+  JUPYTERHUB_API_TOKEN: "secret",
+  JUPYTERHUB_API_URL: "http://127.0.0.1:8081/hub/api/",
+  JUPYTERHUB_USER: "alice",
+};
+
+Deno.test("parseHubEnv: JupyterHub 1.x (no scopes, no service URL): defaults from the user", () => {
+  const h = parseHubEnv({
+    ...base,
+    JUPYTERHUB_SERVICE_PREFIX: "/user/alice/",
+    JUPYTERHUB_CLIENT_ID: "jupyterhub-user-alice",
+  });
+  assert.equal(h.apiUrl, "http://127.0.0.1:8081/hub/api");
+  assert.deepEqual(h.accessScopes, ["access:servers!server=alice/", "access:servers!user=alice"]);
+  assert.equal(h.callbackUrl, "/user/alice/oauth_callback");
+  assert.equal(h.serverName, "");
+  assert.equal(h.activityInterval, 300);
+  assert.equal(h.baseUrl, "/");
+});
+
+Deno.test("parseHubEnv: JupyterHub 2.x uses JUPYTERHUB_OAUTH_SCOPES", () => {
+  const h = parseHubEnv({ ...base, JUPYTERHUB_OAUTH_SCOPES: '["access:servers!server=alice/"]' });
+  assert.deepEqual(h.accessScopes, ["access:servers!server=alice/"]);
+});
+
+Deno.test("parseHubEnv: JupyterHub 3.x–6.x: ACCESS_SCOPES win; named server; 5.0 public URL", () => {
+  const h = parseHubEnv({
+    ...base,
+    JUPYTERHUB_OAUTH_SCOPES: '["old"]',
+    JUPYTERHUB_OAUTH_ACCESS_SCOPES:
+      '["access:servers!server=alice/dev", "access:servers!user=alice"]',
+    JUPYTERHUB_SERVER_NAME: "dev",
+    JUPYTERHUB_SERVICE_PREFIX: "/user/alice/dev/",
+    JUPYTERHUB_CLIENT_ID: "jupyterhub-user-alice-dev",
+    JUPYTERHUB_OAUTH_CALLBACK_URL: "/user/alice/dev/oauth_callback",
+    JUPYTERHUB_HOST: "https://hub.example/",
+    JUPYTERHUB_BASE_URL: "/jh",
+    JUPYTERHUB_ACTIVITY_URL: "http://127.0.0.1:8081/hub/api/users/alice/activity",
+    JUPYTERHUB_ACTIVITY_INTERVAL: "60",
+    JUPYTERHUB_PUBLIC_URL: "https://hub.example/user/alice/dev/",
+    JUPYTERHUB_ALLOW_TOKEN_IN_URL: "1",
+  });
+  assert.deepEqual(h.accessScopes, [
+    "access:servers!server=alice/dev",
+    "access:servers!user=alice",
+  ]);
+  assert.equal(h.serverName, "dev");
+  assert.equal(h.clientId, "jupyterhub-user-alice-dev");
+  assert.equal(h.host, "https://hub.example");
+  assert.equal(h.baseUrl, "/jh/");
+  assert.equal(h.activityInterval, 60);
+  assert.equal(h.allowTokenInUrl, true);
+  assert.equal(h.publicUrl, "https://hub.example/user/alice/dev/");
+});
+
+Deno.test("parseHubEnv: derived client id and prefix for a named server; JPY_API_TOKEN fallback", () => {
+  const h = parseHubEnv({
+    JPY_API_TOKEN: "t",
+    JUPYTERHUB_USER: "a b",
+    JUPYTERHUB_SERVER_NAME: "x",
+  });
+  assert.equal(h.apiToken, "t");
+  assert.equal(h.clientId, "jupyterhub-user-a%20b-x");
+  assert.equal(h.prefix, "/user/a%20b/x/");
+});
+
+Deno.test("parseHubEnv: clear errors", () => {
+  assert.throws(() => parseHubEnv({ JUPYTERHUB_USER: "a" }), HubEnvError);
+  assert.throws(() => parseHubEnv({ ...base, JUPYTERHUB_USER: "" }), /JUPYTERHUB_USER/);
+  assert.throws(
+    () => parseHubEnv({ ...base, JUPYTERHUB_OAUTH_ACCESS_SCOPES: "access:servers" }),
+    /JSON list/,
+  );
+  assert.throws(
+    () => parseHubEnv({ ...base, JUPYTERHUB_ACTIVITY_INTERVAL: "soon" }),
+    /ACTIVITY_INTERVAL/,
+  );
+  assert.throws(
+    () => parseHubEnv({ ...base, JUPYTERHUB_API_URL: "not a url" }),
+    /JUPYTERHUB_API_URL/,
+  );
+});
