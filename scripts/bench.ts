@@ -1,0 +1,399 @@
+/**
+ * `deno task bench [-- --rounds N --seconds S]`: hubify against a direct connection and peer proxies.
+ *
+ * Upstream: nginx (Debian) serving a 100 B and a 5 MB response, plus the Deno fixture for WebSocket
+ * echo. Candidates: direct, hubify (standalone, default options), nginx as a proxy (1 worker) and
+ * configurable-http-proxy, when installed. Load: wrk -t1. Candidates are interleaved over several
+ * rounds; the table shows medians (min–max) and every figure as a ratio to direct from the same run.
+ * Results go to stdout and bench-results/latest.json. Installs nginx and wrk from Debian when missing
+ * and running as root. Uses HUBIFY_BIN when set, else runs hubify from source.
+ *
+ * @module
+ */
+import {
+  FIXTURES,
+  freePort,
+  hubifyArgv,
+  listenerPid,
+  Proc,
+  rssKiB,
+  until,
+} from "../tests/helpers.ts";
+
+const args = Object.fromEntries(
+  Deno.args.flatMap((a, i, all) => (a.startsWith("--") ? [[a.slice(2), all[i + 1]]] : [])),
+);
+const ROUNDS = Number(args.rounds ?? 3);
+const SECONDS = Number(args.seconds ?? 3);
+const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+
+async function have(cmd: string): Promise<boolean> {
+  return (await new Deno.Command("sh", { args: ["-c", `command -v ${cmd}`], stdout: "null" })
+    .output()).code === 0;
+}
+
+async function ensureTools() {
+  const missing = [];
+  if (!(await have("wrk"))) missing.push("wrk");
+  if (!(await have("nginx")) && !(await exists("/usr/sbin/nginx"))) missing.push("nginx-light");
+  if (missing.length && Deno.uid() === 0) {
+    console.error(`installing ${missing.join(" ")} from Debian`);
+    await new Deno.Command("apt-get", {
+      args: ["install", "-y", "-q", ...missing],
+      env: { DEBIAN_FRONTEND: "noninteractive" },
+      stdout: "null",
+    }).output();
+  }
+  if (!(await have("wrk"))) throw new Error("wrk is required (apt-get install wrk)");
+}
+
+async function exists(p: string) {
+  try {
+    await Deno.stat(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const NGINX = (await exists("/usr/sbin/nginx")) ? "/usr/sbin/nginx" : "nginx";
+
+function cpuTicks(pid: number): number {
+  const s = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  const f = s.slice(s.lastIndexOf(")") + 2).split(" ");
+  return Number(f[11]) + Number(f[12]);
+}
+const TICK_US = 1e6 / 100;
+
+/** The first child of a process (nginx's worker). */
+function childOf(pid: number): number | undefined {
+  for (const e of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(e.name)) continue;
+    try {
+      const s = Deno.readTextFileSync(`/proc/${e.name}/stat`);
+      if (Number(s.slice(s.lastIndexOf(")") + 2).split(" ")[1]) === pid) return Number(e.name);
+    } catch { /* gone */ }
+  }
+  return undefined;
+}
+
+interface WrkResult {
+  rps: number;
+  p50us: number;
+  bytesPerSec: number;
+  requests: number;
+}
+
+function parseDuration(s: string): number {
+  const m = /([\d.]+)(us|ms|s)/.exec(s);
+  if (!m) return NaN;
+  return Number(m[1]) * (m[2] === "us" ? 1 : m[2] === "ms" ? 1000 : 1e6);
+}
+function parseBytes(s: string): number {
+  const m = /([\d.]+)([KMG]?B)/.exec(s);
+  if (!m) return NaN;
+  return Number(m[1]) *
+    ({ B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3 } as Record<string, number>)[m[2]];
+}
+
+async function wrk(url: string, conns: number, seconds: number): Promise<WrkResult> {
+  const out = await new Deno.Command("wrk", {
+    args: ["-t1", `-c${conns}`, `-d${seconds}s`, "--latency", url],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout);
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1] ?? NaN);
+  const p50 = parseDuration(/50%\s+(\S+)/.exec(text)?.[1] ?? "");
+  const bps = parseBytes(/Transfer\/sec:\s+(\S+)/.exec(text)?.[1] ?? "");
+  const requests = Number(/(\d+) requests in/.exec(text)?.[1] ?? NaN);
+  return { rps, p50us: p50, bytesPerSec: bps, requests };
+}
+
+async function wsEchoP50(url: string, n = 500): Promise<number> {
+  const ws = new WebSocket(url);
+  await new Promise((r, j) => {
+    ws.onopen = r;
+    ws.onerror = () => j(new Error(`ws ${url} failed`));
+  });
+  const times: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    const p = new Promise((r) => (ws.onmessage = r));
+    ws.send(`ping ${i}`);
+    await p;
+    times.push((performance.now() - t0) * 1000);
+  }
+  ws.close();
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)];
+}
+
+interface Candidate {
+  name: string;
+  base: string;
+  ws?: string;
+  pid?: () => number | undefined;
+}
+
+async function main() {
+  await ensureTools();
+  const dir = await Deno.makeTempDir({ prefix: "hubify-bench-" });
+  await Deno.chmod(dir, 0o755);
+  await Deno.mkdir(`${dir}/www`, { mode: 0o755 });
+  await Deno.writeFile(`${dir}/www/big`, new Uint8Array(5 * 1024 * 1024).fill(97));
+  const up = freePort();
+  const nginxProxy = freePort();
+  const wsPort = freePort();
+  const procs: Proc[] = [];
+  const small = "x".repeat(100);
+  const conf = (body: string, name: string) =>
+    `worker_processes 1; daemon off; pid ${dir}/${name}.pid; error_log ${dir}/${name}.err;
+events { worker_connections 4096; }
+http { access_log off; keepalive_requests 1000000; client_body_temp_path ${dir}/${name}-body;
+proxy_temp_path ${dir}/${name}-proxy; fastcgi_temp_path ${dir}/fcgi; uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
+${body} }`;
+  await Deno.writeTextFile(
+    `${dir}/up.conf`,
+    conf(
+      `server { listen 127.0.0.1:${up}; location = /small { default_type text/plain; return 200 "${small}"; } location /big { root ${dir}/www; } }`,
+      "up",
+    ),
+  );
+  await Deno.writeTextFile(
+    `${dir}/proxy.conf`,
+    conf(
+      `upstream u { server 127.0.0.1:${up}; keepalive 64; }
+server { listen 127.0.0.1:${nginxProxy};
+  location /ws { proxy_pass http://127.0.0.1:${wsPort}; proxy_http_version 1.1; proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection "upgrade"; }
+  location / { proxy_pass http://u; proxy_http_version 1.1; proxy_set_header Connection ""; } }`,
+      "proxy",
+    ),
+  );
+  try {
+    procs.push(new Proc([NGINX, "-c", `${dir}/up.conf`]));
+    procs.push(
+      new Proc([Deno.execPath(), "run", "-A", `${FIXTURES}/upstream.ts`, "--port", String(wsPort)]),
+    );
+    await until(
+      async () =>
+        (await fetch(`http://127.0.0.1:${up}/small`).then((r) => r.text()).catch(() => "")) ===
+          small,
+      10_000,
+      "nginx upstream",
+    );
+    await until(
+      async () =>
+        (await fetch(`http://127.0.0.1:${wsPort}/`).then((r) => r.text()).catch(() => "")) !== "",
+      20_000,
+      "ws upstream",
+    );
+
+    // hubify in front of the nginx upstream, started as users start it (as root: with the drop).
+    const hub = freePort();
+    const t0 = performance.now();
+    const hp = new Proc(
+      hubifyArgv([
+        "--ip",
+        "127.0.0.1",
+        "--port",
+        String(hub),
+        "--no-service",
+        "--service-port",
+        String(up),
+        "--home",
+        `${dir}/home`,
+        "--log-level",
+        "warn",
+      ]),
+      {},
+    );
+    procs.push(hp);
+    await until(
+      async () =>
+        (await fetch(`http://127.0.0.1:${hub}/small`).then((r) => r.status).catch(() => 0)) === 200,
+      30_000,
+      "hubify",
+    );
+    const startupMs = performance.now() - t0;
+    // The ws fixture is fronted by a second hubify so the first one stays a plain single-service proxy.
+    const hubWs = freePort();
+    const hw = new Proc(
+      hubifyArgv([
+        "--ip",
+        "127.0.0.1",
+        "--port",
+        String(hubWs),
+        "--no-service",
+        "--service-port",
+        String(wsPort),
+        "--home",
+        `${dir}/home2`,
+        "--log-level",
+        "warn",
+      ]),
+    );
+    procs.push(hw);
+    await until(
+      async () =>
+        (await fetch(`http://127.0.0.1:${hubWs}/`).then((r) => r.status).catch(() => 0)) === 200,
+      30_000,
+      "hubify ws",
+    );
+
+    procs.push(new Proc([NGINX, "-c", `${dir}/proxy.conf`]));
+    await until(
+      async () =>
+        (await fetch(`http://127.0.0.1:${nginxProxy}/small`).then((r) => r.status).catch(() =>
+          0
+        )) === 200,
+      10_000,
+      "nginx proxy",
+    );
+
+    const candidates: Candidate[] = [
+      { name: "direct (nginx)", base: `http://127.0.0.1:${up}`, ws: `ws://127.0.0.1:${wsPort}/ws` },
+      {
+        name: "hubify",
+        base: `http://127.0.0.1:${hub}`,
+        ws: `ws://127.0.0.1:${hubWs}/ws`,
+        pid: () => listenerPid(hub),
+      },
+      {
+        name: "nginx proxy",
+        base: `http://127.0.0.1:${nginxProxy}`,
+        ws: `ws://127.0.0.1:${nginxProxy}/ws`,
+        pid: () => childOf(Number(Deno.readTextFileSync(`${dir}/proxy.pid`))),
+      },
+    ];
+    if (await have("configurable-http-proxy")) {
+      const chp = freePort();
+      const chpApi = freePort();
+      procs.push(
+        new Proc([
+          "configurable-http-proxy",
+          "--ip",
+          "127.0.0.1",
+          "--port",
+          String(chp),
+          "--api-ip",
+          "127.0.0.1",
+          "--api-port",
+          String(chpApi),
+          "--default-target",
+          `http://127.0.0.1:${up}`,
+          "--log-level",
+          "error",
+        ], {
+          env: { NODE_PATH: "/usr/share/nodejs", CONFIGPROXY_AUTH_TOKEN: "bench" },
+        }),
+      );
+      await until(
+        async () =>
+          (await fetch(`http://127.0.0.1:${chp}/small`).then((r) => r.status).catch(() => 0)) ===
+            200,
+        20_000,
+        "chp",
+      );
+      await fetch(`http://127.0.0.1:${chpApi}/api/routes/ws`, {
+        method: "POST",
+        headers: { authorization: "token bench" },
+        body: JSON.stringify({ target: `http://127.0.0.1:${wsPort}` }),
+      }).then((r) => r.body?.cancel());
+      candidates.push({
+        name: "configurable-http-proxy",
+        base: `http://127.0.0.1:${chp}`,
+        ws: `ws://127.0.0.1:${chp}/ws`,
+        pid: () => listenerPid(chp),
+      });
+    }
+
+    type Row = Record<string, number[]>;
+    const rows = new Map<string, Row>(candidates.map((c) => [c.name, {}]));
+    const push = (c: string, k: string, v: number) => ((rows.get(c)![k] ??= []).push(v));
+    for (const c of candidates) {
+      const pid = c.pid?.();
+      if (pid) push(c.name, "rss_idle_mib", rssKiB(pid) / 1024);
+    }
+    for (let round = 0; round < ROUNDS; round++) {
+      console.error(`round ${round + 1}/${ROUNDS}`);
+      for (const c of candidates) {
+        const pid = c.pid?.();
+        const one = await wrk(`${c.base}/small`, 1, SECONDS);
+        push(c.name, "c1_rps", one.rps);
+        push(c.name, "c1_p50_us", one.p50us);
+        let maxRss = 0;
+        const sampler = pid
+          ? setInterval(() => (maxRss = Math.max(maxRss, rssKiB(pid))), 100)
+          : undefined;
+        const before = pid ? cpuTicks(pid) : 0;
+        const many = await wrk(`${c.base}/small`, 64, SECONDS);
+        const after = pid ? cpuTicks(pid) : 0;
+        clearInterval(sampler);
+        push(c.name, "c64_rps", many.rps);
+        if (pid) {
+          push(c.name, "cpu_us_per_req", ((after - before) * TICK_US) / many.requests);
+          push(c.name, "rss_load_mib", maxRss / 1024);
+        }
+        const big = await wrk(`${c.base}/big`, 4, SECONDS);
+        push(c.name, "big_mib_s", big.bytesPerSec / 1024 / 1024);
+        if (c.ws) push(c.name, "ws_p50_us", await wsEchoP50(c.ws));
+      }
+    }
+    const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    const direct = rows.get(candidates[0].name)!;
+    const result: Record<string, unknown> = {
+      date: new Date().toISOString(),
+      rounds: ROUNDS,
+      seconds: SECONDS,
+      hubify_startup_ms: Math.round(startupMs),
+      hubify: Deno.env.get("HUBIFY_BIN") ? "binary" : "source",
+      candidates: {},
+    };
+    const fmt = (x: number, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : "—");
+    const lines = [
+      "| candidate | c=1 req/s | c=1 p50 (added) | c=64 req/s (× direct) | CPU µs/req | 5 MB MiB/s (× direct) | WS echo p50 (added) | RSS idle / load MiB |",
+      "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ];
+    for (const c of candidates) {
+      const r = rows.get(c.name)!;
+      const m = (k: string) => (r[k] ? med(r[k]) : NaN);
+      const range = (
+        k: string,
+      ) => (r[k] ? `${fmt(Math.min(...r[k]))}–${fmt(Math.max(...r[k]))}` : "");
+      (result.candidates as Record<string, unknown>)[c.name] = Object.fromEntries(
+        Object.entries(r).map((
+          [k, v],
+        ) => [k, { median: med(v), min: Math.min(...v), max: Math.max(...v) }]),
+      );
+      const added = (k: string) => (c === candidates[0] ? "" : ` (+${fmt(m(k) - med(direct[k]))})`);
+      lines.push(
+        `| ${c.name} | ${fmt(m("c1_rps"))} | ${fmt(m("c1_p50_us"))} µs${added("c1_p50_us")} | ${
+          fmt(m("c64_rps"))
+        } (${range("c64_rps")}) ${fmt(m("c64_rps") / med(direct.c64_rps), 2)}× | ${
+          fmt(m("cpu_us_per_req"), 1)
+        } | ${fmt(m("big_mib_s"))} ${fmt(m("big_mib_s") / med(direct.big_mib_s), 2)}× | ${
+          fmt(m("ws_p50_us"))
+        } µs${added("ws_p50_us")} | ${fmt(m("rss_idle_mib"))} / ${fmt(m("rss_load_mib"))} |`,
+      );
+    }
+    console.log(lines.join("\n"));
+    console.log(
+      `\nhubify start-up (exec → first proxied 200, ${result.hubify}): ${result.hubify_startup_ms} ms`,
+    );
+    await Deno.mkdir(`${ROOT}/bench-results`, { recursive: true });
+    await Deno.writeTextFile(
+      `${ROOT}/bench-results/latest.json`,
+      JSON.stringify({ ...result, table: lines }, null, 2) + "\n",
+    );
+    console.log(`results: bench-results/latest.json`);
+  } finally {
+    for (const p of procs.reverse()) {
+      p.kill("SIGTERM");
+      await Promise.race([p.done(), new Promise((r) => setTimeout(r, 3000))]);
+      await p.stop();
+    }
+  }
+}
+
+await main();
