@@ -110,6 +110,13 @@ export async function forward(up: Upstream, fr: ForwardRequest): Promise<Respons
   return toResponse(res, up, fr);
 }
 
+/** A body as a stream (small bodies arrive as bytes). */
+function asStream(
+  body: ReadableStream<Uint8Array> | Uint8Array<ArrayBuffer>,
+): ReadableStream<Uint8Array> {
+  return body instanceof Uint8Array ? new Response(body).body! : body;
+}
+
 function toResponse(res: UpstreamResponse, up: Upstream, fr: ForwardRequest): Response {
   let body = res.body;
   let dropLength = false;
@@ -119,15 +126,16 @@ function toResponse(res: UpstreamResponse, up: Upstream, fr: ForwardRequest): Re
     const ce = (res.headers.find(([k]) => k === "content-encoding")?.[1] ?? "identity")
       .toLowerCase().trim();
     if (kind && (ce === "identity" || ce === "gzip" || ce === "deflate")) {
+      let stream = asStream(body);
       if (ce !== "identity") {
-        body = body.pipeThrough(
+        stream = stream.pipeThrough(
           new DecompressionStream(ce as CompressionFormat) as unknown as TransformStream<
             Uint8Array,
             Uint8Array
           >,
         );
       }
-      body = body.pipeThrough(rewriteStream(kind, fr.prefix));
+      body = stream.pipeThrough(rewriteStream(kind, fr.prefix));
       dropLength = true;
       res.headers = res.headers.filter(([k]) => k !== "content-encoding" && k !== "etag");
     }
@@ -155,7 +163,7 @@ function toResponse(res: UpstreamResponse, up: Upstream, fr: ForwardRequest): Re
   // The Response constructor refuses bodies on null-body statuses.
   const nullBody = res.status === 204 || res.status === 304 || fr.req.method === "HEAD";
   if (nullBody && body) {
-    body.cancel().catch(() => {});
+    if (!(body instanceof Uint8Array)) body.cancel().catch(() => {});
     body = null;
   }
   return new Response(body, { status: res.status, statusText: res.statusText, headers: h });

@@ -433,7 +433,7 @@ Deno.test("http1: concurrent downloads with client aborts leak no upstream socke
     const one = async (i: number) => {
       const r = await pool.request({ method: "GET", target: "/", headers: [], body: null });
       if (i % 3 === 0) {
-        const reader = r.body!.getReader();
+        const reader = (r.body as ReadableStream<Uint8Array>).getReader();
         await reader.read(); // read a little, then the client goes away
         await reader.cancel();
         aborted++;

@@ -38,8 +38,11 @@ export interface UpstreamResponse {
   statusText: string;
   /** Header pairs as received (names lower-cased), framing headers removed. */
   headers: [string, string][];
-  /** Body, or null for bodiless responses (HEAD, 1xx, 204, 304). */
-  body: ReadableStream<Uint8Array> | null;
+  /**
+   * Body, or null for bodiless responses (HEAD, 1xx, 204, 304). A small body that arrived with the
+   * head is returned as bytes; anything else streams.
+   */
+  body: ReadableStream<Uint8Array> | Uint8Array<ArrayBuffer> | null;
   /** Length from Content-Length, when the body is length-delimited. */
   contentLength: number | null;
 }
@@ -72,6 +75,8 @@ const MAX_HEAD = 64 * 1024;
 const MAX_HEADERS = 256;
 const MAX_TRAILER = 16 * 1024;
 const READ_SIZE = 64 * 1024;
+/** Bodies up to this size that are already buffered are returned whole. */
+const SMALL_BODY = 16 * 1024;
 /** Request-body bytes queued for the socket before reading pauses. */
 const BODY_WINDOW = 8 * 1024 * 1024;
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -566,6 +571,21 @@ export class Http1Pool {
         contentLength: f.framing.kind === "length" ? 0 : null,
       };
     }
+    if (
+      f.framing.kind === "length" && conn.buffered >= f.framing.length &&
+      f.framing.length <= SMALL_BODY
+    ) {
+      // Small body already read with the head (the common case): no stream machinery.
+      const bytes = take(conn, f.framing.length);
+      finish(true);
+      return {
+        status: h.status,
+        statusText: h.statusText,
+        headers: f.headers,
+        body: bytes,
+        contentLength: bytes.length,
+      };
+    }
     return {
       status: h.status,
       statusText: h.statusText,
@@ -577,7 +597,7 @@ export class Http1Pool {
 }
 
 /** Takes up to `max` buffered bytes (a copy, the buffer is reused). */
-function take(conn: Conn, max: number): Uint8Array {
+function take(conn: Conn, max: number): Uint8Array<ArrayBuffer> {
   const n = Math.min(max, conn.buffered);
   const out = conn.buf.slice(conn.start, conn.start + n);
   conn.start += n;
