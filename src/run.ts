@@ -47,6 +47,7 @@ export async function runServer(opts: RunOptions): Promise<number> {
   });
 
   let gate: HubGate | undefined;
+  let tls: { cert: string; key: string; ca: string } | undefined;
   if (config.mode === "jupyterhub") {
     let hub;
     try {
@@ -56,7 +57,16 @@ export async function runServer(opts: RunOptions): Promise<number> {
       throw e;
     }
     hub.prefix = config.basePath;
-    gate = await HubGate.create({ hub, logger: log, forwardUser: config.forwardUser });
+    let httpClient: Deno.HttpClient | undefined;
+    if (hub.ssl) {
+      tls = await readTls(hub.ssl);
+      // The same material authenticates hubify to the hub API (mutual TLS).
+      httpClient = Deno.createHttpClient({ caCerts: [tls.ca], cert: tls.cert, key: tls.key });
+      log.info(
+        "internal SSL: serving HTTPS; hub API calls use the hub's CA and this server's certificate",
+      );
+    }
+    gate = await HubGate.create({ hub, logger: log, forwardUser: config.forwardUser, httpClient });
     log.info(`JupyterHub mode for ${hub.user}${hub.serverName ? `/${hub.serverName}` : ""}`, {
       prefix: hub.prefix,
       hub: hub.apiUrl,
@@ -65,14 +75,18 @@ export async function runServer(opts: RunOptions): Promise<number> {
   const app = createApp({ config, supervisor, logger: log, gate });
   let server: Deno.HttpServer<Deno.NetAddr>;
   try {
+    const proto = tls ? "https" : "http";
     server = Deno.serve({
       hostname: config.ip,
       port: config.port,
+      ...(tls ? { cert: tls.cert, key: tls.key } : {}),
       onListen: ({ hostname, port }) => {
         const host = hostname.includes(":") ? `[${hostname}]` : hostname;
-        log.info(`listening on http://${host}:${port}${config.basePath}`, { mode: config.mode });
+        log.info(`listening on ${proto}://${host}:${port}${config.basePath}`, {
+          mode: config.mode,
+        });
       },
-    }, (req, info) => app.fetch(req, { remote: info.remoteAddr.hostname, proto: "http" }));
+    }, (req, info) => app.fetch(req, { remote: info.remoteAddr.hostname, proto }));
   } catch (e) {
     for (const [sig, h] of handlers) Deno.removeSignalListener(sig, h);
     const why = e instanceof Deno.errors.AddrInUse
@@ -124,4 +138,19 @@ export async function runServer(opts: RunOptions): Promise<number> {
 /** hubify could not open its listening socket. */
 export class ListenError extends Error {
   override name = "ListenError";
+}
+
+async function readTls(ssl: { keyFile: string; certFile: string; caFile: string }) {
+  const read = async (path: string, name: string) => {
+    try {
+      return await Deno.readTextFile(path);
+    } catch (e) {
+      throw new ConfigError(`cannot read ${name} ${path}: ${(e as Error).message}`);
+    }
+  };
+  return {
+    key: await read(ssl.keyFile, "JUPYTERHUB_SSL_KEYFILE"),
+    cert: await read(ssl.certFile, "JUPYTERHUB_SSL_CERTFILE"),
+    ca: await read(ssl.caFile, "JUPYTERHUB_SSL_CLIENT_CA"),
+  };
 }

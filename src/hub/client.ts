@@ -31,6 +31,19 @@ export interface HubClientOptions {
   negativeCacheMs?: number;
   /** Entries kept at most. Default 1000. */
   maxEntries?: number;
+  /** HTTP client for the hub API (internal SSL: CA and client certificate). */
+  httpClient?: Deno.HttpClient;
+}
+
+/** A fetch error with its cause ("fetch failed" alone says nothing). */
+function describeError(e: unknown): string {
+  const err = e as Error & { cause?: unknown };
+  const cause = err.cause instanceof Error
+    ? `: ${err.cause.message}`
+    : err.cause
+    ? `: ${String(err.cause)}`
+    : "";
+  return `${err.message}${cause}`;
 }
 
 async function sha256Hex(s: string): Promise<string> {
@@ -49,11 +62,13 @@ async function sha256Hex(s: string): Promise<string> {
  */
 export class HubClient {
   #cache = new Map<string, { user: HubUser | null; exp: number }>();
-  #opts: Required<HubClientOptions>;
+  #opts: Required<Omit<HubClientOptions, "httpClient">>;
+  #http: Deno.HttpClient | undefined;
   /** The hub's version, learned at start-up. */
   version: string | undefined;
 
   constructor(readonly hub: HubEnv, readonly log: Logger, opts: HubClientOptions = {}) {
+    this.#http = opts.httpClient;
     this.#opts = {
       cacheMs: opts.cacheMs ?? 300_000,
       negativeCacheMs: opts.negativeCacheMs ?? 10_000,
@@ -67,11 +82,10 @@ export class HubClient {
         ...init,
         redirect: "manual",
         signal: AbortSignal.timeout(15_000),
+        client: this.#http,
       });
     } catch (e) {
-      throw new HubUnavailable(
-        `cannot reach the hub at ${this.hub.apiUrl}: ${(e as Error).message}`,
-      );
+      throw new HubUnavailable(`cannot reach the hub at ${this.hub.apiUrl}: ${describeError(e)}`);
     }
   }
 
@@ -185,9 +199,10 @@ export class HubClient {
         },
         body,
         signal: AbortSignal.timeout(15_000),
+        client: this.#http,
       });
     } catch (e) {
-      throw new HubUnavailable(`cannot reach the hub: ${(e as Error).message}`);
+      throw new HubUnavailable(`cannot reach the hub: ${describeError(e)}`);
     }
     await r.body?.cancel();
     if (r.status >= 300) {

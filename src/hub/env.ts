@@ -38,7 +38,16 @@ export interface HubEnv {
   publicUrl?: string;
   /** Extra cookie options from the hub. */
   cookieOptions: Record<string, unknown>;
+  /** Internal SSL material (`JUPYTERHUB_SSL_KEYFILE`, `_CERTFILE`, `_CLIENT_CA`), when the hub uses it. */
+  ssl?: { keyFile: string; certFile: string; caFile: string };
 }
+
+/** The internal-SSL variables, all three or none. */
+export const SSL_ENV = [
+  "JUPYTERHUB_SSL_KEYFILE",
+  "JUPYTERHUB_SSL_CERTFILE",
+  "JUPYTERHUB_SSL_CLIENT_CA",
+] as const;
 
 /** A missing or invalid hub variable. */
 export class HubEnvError extends Error {
@@ -111,7 +120,16 @@ export function parseHubEnv(env: Record<string, string | undefined>): HubEnv {
       throw new HubEnvError("invalid value for JUPYTERHUB_COOKIE_OPTIONS: expected a JSON object");
     }
   }
+  const sslSet = SSL_ENV.filter((k) => get(k));
+  if (sslSet.length && sslSet.length < SSL_ENV.length) {
+    throw new HubEnvError(
+      `internal SSL needs all of ${SSL_ENV.join(", ")}; only ${sslSet.join(", ")} set`,
+    );
+  }
   return {
+    ssl: sslSet.length
+      ? { keyFile: get(SSL_ENV[0])!, certFile: get(SSL_ENV[1])!, caFile: get(SSL_ENV[2])! }
+      : undefined,
     apiToken,
     apiUrl,
     clientId,

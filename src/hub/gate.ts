@@ -37,6 +37,8 @@ export interface HubGateOptions {
   forwardUser?: boolean;
   /** Client override (tests). */
   client?: HubClient;
+  /** HTTP client for hub API calls (internal SSL). */
+  httpClient?: Deno.HttpClient;
 }
 
 /** Result of authenticating one request. */
@@ -89,7 +91,8 @@ export class HubGate implements Gate {
     this.#log = opts.logger;
     this.#sealer = sealer;
     this.#forwardUser = opts.forwardUser ?? false;
-    this.client = opts.client ?? new HubClient(opts.hub, opts.logger);
+    this.client = opts.client ??
+      new HubClient(opts.hub, opts.logger, { httpClient: opts.httpClient });
     this.#cookie = opts.hub.clientId;
     this.#stateCookie = `${opts.hub.clientId}-oauth-state`;
     this.#drop = new Set([

@@ -79,6 +79,17 @@ export async function prepareHome(plan: LaunchPlan, log: Logger): Promise<void> 
       } catch { /* reported by mkdir above */ }
     }
   }
+  for (const { from, to } of plan.copies) {
+    const dir = to.slice(0, to.lastIndexOf("/"));
+    await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+    for (const d of [dir.slice(0, dir.lastIndexOf("/")), dir]) {
+      await Deno.chown(d, plan.uid, plan.gid);
+    }
+    await Deno.copyFile(from, to);
+    await Deno.chmod(to, 0o600);
+    await Deno.chown(to, plan.uid, plan.gid);
+    log.debug(`copied ${from} to ${to} for the unprivileged stage`);
+  }
   for (const c of plan.chown) {
     const n = await chownTree(c.path, plan.uid, plan.gid, c.recursive, log);
     log.info(`chowned ${c.path} to ${plan.uid}:${plan.gid}`, {
@@ -109,7 +120,12 @@ export async function runRootStage(opts: RootStageOptions): Promise<number | nul
   try {
     passwd = parsePasswd(await Deno.readTextFile("/etc/passwd"));
   } catch { /* no passwd: numbers only */ }
-  const plan = planLaunch({ config, userExplicit: opts.userExplicit, passwd });
+  const plan = planLaunch({
+    config,
+    userExplicit: opts.userExplicit,
+    passwd,
+    env: Deno.env.toObject(),
+  });
   for (const n of plan.notes) log.info(n);
   await prepareHome(plan, log);
   for (const [k, v] of Object.entries(plan.env)) Deno.env.set(k, v);

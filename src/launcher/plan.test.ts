@@ -59,3 +59,26 @@ Deno.test("planLaunch: chown switches, extra paths, uid 0 does not drop", () => 
     false,
   );
 });
+
+Deno.test("planLaunch: internal-SSL files are copied into the home for the unprivileged stage", () => {
+  const p = planLaunch({
+    config: base,
+    userExplicit: true,
+    passwd: [],
+    env: {
+      JUPYTERHUB_SSL_KEYFILE: "/srv/certs/user.key",
+      JUPYTERHUB_SSL_CERTFILE: "/srv/certs/user.crt",
+      JUPYTERHUB_SSL_CLIENT_CA: "/srv/ca.crt",
+    },
+  });
+  assert.deepEqual(p.copies, [
+    { from: "/srv/certs/user.key", to: "/home/jovyan/.jupyterhub/hubify-certs/user.key" },
+    { from: "/srv/certs/user.crt", to: "/home/jovyan/.jupyterhub/hubify-certs/user.crt" },
+    { from: "/srv/ca.crt", to: "/home/jovyan/.jupyterhub/hubify-certs/ca.crt" },
+  ]);
+  assert.equal(p.env.JUPYTERHUB_SSL_KEYFILE, "/home/jovyan/.jupyterhub/hubify-certs/user.key");
+  assert.deepEqual(
+    planLaunch({ config: base, userExplicit: true, passwd: [], env: {} }).copies,
+    [],
+  );
+});

@@ -47,6 +47,11 @@ export interface LaunchPlan {
   mkdirs: string[];
   /** Paths to chown to uid:gid. */
   chown: { path: string; recursive: boolean }[];
+  /**
+   * Files the unprivileged stage needs but may not be able to read (the hub's internal-SSL key,
+   * written for root): copied into the home, mode 0600, owned by the user.
+   */
+  copies: { from: string; to: string }[];
   /** umask to apply, if any. */
   umask?: number;
   /** Environment for the unprivileged stage. */
@@ -67,7 +72,16 @@ export interface PlanInputs {
   userExplicit: boolean;
   /** Parsed `/etc/passwd` (may be empty). */
   passwd: PasswdEntry[];
+  /** The environment (for internal-SSL paths). */
+  env?: Record<string, string | undefined>;
 }
+
+/** Env variables naming files the unprivileged stage must read. */
+export const PRIVATE_FILES_ENV = [
+  "JUPYTERHUB_SSL_KEYFILE",
+  "JUPYTERHUB_SSL_CERTFILE",
+  "JUPYTERHUB_SSL_CLIENT_CA",
+];
 
 /**
  * Plans the root stage.
@@ -109,7 +123,17 @@ export function planLaunch(inputs: PlanInputs): LaunchPlan {
   const chown: LaunchPlan["chown"] = [];
   if (config.chownHome) chown.push({ path: home, recursive: config.chownRecursive });
   for (const p of config.chownExtra) chown.push({ path: p, recursive: config.chownRecursive });
+  const copies: LaunchPlan["copies"] = [];
+  const env: Record<string, string> = { HOME: home, USER: user, LOGNAME: user };
+  for (const name of PRIVATE_FILES_ENV) {
+    const from = inputs.env?.[name];
+    if (!from) continue;
+    const to = `${home}/.jupyterhub/hubify-certs/${from.split("/").pop()}`;
+    copies.push({ from, to });
+    env[name] = to;
+  }
   return {
+    copies,
     user,
     uid: config.uid,
     gid: config.gid,
@@ -117,7 +141,7 @@ export function planLaunch(inputs: PlanInputs): LaunchPlan {
     mkdirs,
     chown,
     umask: config.umask,
-    env: { HOME: home, USER: user, LOGNAME: user },
+    env,
     drop: config.uid !== 0,
     notes,
   };
