@@ -275,11 +275,19 @@ export function listenerPid(port: number): number | undefined {
   return undefined;
 }
 
-/** Starts hubify in front of the Deno upstream fixture; resolves once the service is ready. */
-export async function startWithUpstream(
-  extra: string[] = [],
-  opts: { env?: Record<string, string> } = {},
-) {
+/** Options for {@link startFront}. */
+export interface FrontOptions {
+  /** hubify options before `--`. */
+  args?: string[];
+  /** The service command (after `--`). */
+  command: string[];
+  /** Wait until the service is ready (default true). */
+  wait?: boolean;
+  env?: Record<string, string>;
+}
+
+/** Starts hubify on free loopback ports in front of `command`, with a temporary home. */
+export async function startFront(o: FrontOptions) {
   const port = freePort();
   const servicePort = freePort();
   const home = `${await tempDir()}/home`;
@@ -292,17 +300,45 @@ export async function startWithUpstream(
     String(port),
     "--service-port",
     String(servicePort),
-    ...extra,
+    ...(o.args ?? []),
     "--",
-    Deno.execPath(),
-    "run",
-    "-A",
-    `${FIXTURES}/upstream.ts`,
-    "--port",
-    "{port}",
-  ], opts);
-  await p.waitFor(/ready after_ms/, 30_000);
+    ...o.command,
+  ], { env: o.env });
+  if (o.wait !== false) await p.waitFor(/ready after_ms/, 30_000);
   return { p, port, servicePort, url: `http://127.0.0.1:${port}` };
+}
+
+/** The Deno upstream fixture as a service command. */
+export const UPSTREAM = [
+  Deno.execPath(),
+  "run",
+  "-A",
+  `${FIXTURES}/upstream.ts`,
+  "--port",
+  "{port}",
+];
+
+/** The Python fixture service as a command, with extra fixture options. */
+export function pythonService(...extra: string[]): string[] {
+  return [PYTHON, `${FIXTURES}/service.py`, "--port", "{port}", ...extra];
+}
+
+/** Starts hubify in front of the Deno upstream fixture; resolves once the service is ready. */
+export function startWithUpstream(
+  extra: string[] = [],
+  opts: { env?: Record<string, string> } = {},
+) {
+  return startFront({ args: extra, command: UPSTREAM, env: opts.env });
+}
+
+/** Reads a text stream to its end. */
+export async function readRest(reader: ReadableStreamDefaultReader<string>): Promise<string> {
+  let rest = "";
+  while (true) {
+    const { done, value } = await reader.read();
+    if (done) return rest;
+    rest += value;
+  }
 }
 
 function concat(chunks: Uint8Array[]): Uint8Array {

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { Browser, type Page } from "../browser.ts";
 import { type Hub, hubAvailable, startHub, userToken, waitReady } from "../hub.ts";
-import { alive, IN_CI, until } from "../helpers.ts";
+import { alive, IN_CI, readRest, until } from "../helpers.ts";
 
 const ignore = !hubAvailable() && !IN_CI;
 
@@ -145,13 +145,7 @@ Deno.test({
           const reader = r.body!.pipeThrough(new TextDecoderStream()).getReader();
           assert.equal((await reader.read()).value, "data: first\n\n");
           await (await alice.request(`${hub.url}/user/alice/sse-release`)).text();
-          let rest = "";
-          while (true) {
-            const { done, value } = await reader.read();
-            if (done) break;
-            rest += value;
-          }
-          assert.equal(rest, "data: second\n\n");
+          assert.equal(await readRest(reader), "data: second\n\n");
         },
       );
 

@@ -10,8 +10,11 @@ import {
   hubify,
   listenerPid,
   PYTHON,
+  pythonService,
   rawHttp,
+  readRest,
   rssKiB,
+  startFront,
   startWithUpstream,
   tempDir,
   until,
@@ -214,13 +217,7 @@ Deno.test("proxy: API, streaming, compression, cookies, WebSocket and SSE throug
       const first = await reader.read(); // would hang if the proxy buffered the stream
       assert.equal(first.value, "data: first\n\n");
       await fetch(`${url}/sse-release`).then((x) => x.text());
-      let rest = "";
-      while (true) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        rest += value;
-      }
-      assert.equal(rest, "data: second\n\n");
+      assert.equal(await readRest(reader), "data: second\n\n");
     });
 
     await t.step("metrics count what passed", async () => {
@@ -401,27 +398,11 @@ Deno.test("proxy: --keep-prefix sends the full path", async () => {
 });
 
 Deno.test("proxy: health flips 503 → 200 while a slow service starts; starting page vs 503 JSON", async () => {
-  const port = freePort();
-  const sport = freePort();
-  const p = hubify([
-    "--home",
-    `${await tempDir()}/h`,
-    "--ip",
-    "127.0.0.1",
-    "--port",
-    String(port),
-    "--service-port",
-    String(sport),
-    "--start-wait",
-    "0.3",
-    "--",
-    PYTHON,
-    `${FIXTURES}/service.py`,
-    "--port",
-    "{port}",
-    "--delay",
-    "3",
-  ]);
+  const { p, port } = await startFront({
+    args: ["--start-wait", "0.3"],
+    command: pythonService("--delay", "3"),
+    wait: false,
+  });
   try {
     await until(
       async () =>
@@ -463,25 +444,11 @@ Deno.test("proxy: health flips 503 → 200 while a slow service starts; starting
 });
 
 Deno.test("proxy: 502 while a crashed service waits to restart; a request held during the restart succeeds", async () => {
-  const port = freePort();
-  const sport = freePort();
-  const p = hubify([
-    "--home",
-    `${await tempDir()}/h`,
-    "--ip",
-    "127.0.0.1",
-    "--port",
-    String(port),
-    "--service-port",
-    String(sport),
-    "--start-wait",
-    "0.1",
-    "--",
-    PYTHON,
-    `${FIXTURES}/service.py`,
-    "--port",
-    "{port}",
-  ]);
+  const { p, port } = await startFront({
+    args: ["--start-wait", "0.1"],
+    command: pythonService(),
+    wait: false,
+  });
   try {
     const pid1 = Number((await p.waitFor(/fixture pid=(\d+)/))[1]);
     await p.waitFor(/ready after_ms/);
@@ -503,24 +470,11 @@ Deno.test("proxy: 502 while a crashed service waits to restart; a request held d
   }
 
   // Same again with a long enough --start-wait: the request waits for the restart and succeeds.
-  const port2 = freePort();
-  const q = hubify([
-    "--home",
-    `${await tempDir()}/h`,
-    "--ip",
-    "127.0.0.1",
-    "--port",
-    String(port2),
-    "--service-port",
-    String(freePort()),
-    "--start-wait",
-    "15",
-    "--",
-    PYTHON,
-    `${FIXTURES}/service.py`,
-    "--port",
-    "{port}",
-  ]);
+  const { p: q, port: port2 } = await startFront({
+    args: ["--start-wait", "15"],
+    command: pythonService(),
+    wait: false,
+  });
   try {
     const pid = Number((await q.waitFor(/fixture pid=(\d+)/))[1]);
     await q.waitFor(/ready after_ms/);
