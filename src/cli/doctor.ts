@@ -4,6 +4,7 @@
  * @module
  */
 import type { Config } from "../config/load.ts";
+import { HubEnvError, parseHubEnv } from "../hub/env.ts";
 
 /** One check's outcome. */
 export interface Check {
@@ -117,6 +118,7 @@ export async function doctor(opts: DoctorOptions): Promise<number> {
       fix: "give a command after --, HUBIFY_COMMAND, or services in --config",
     });
   }
+  if (config.mode === "jupyterhub") checks.push(...(await hubChecks(config)));
   if (opts.json) {
     opts.print(JSON.stringify({ checks }, null, 2) + "\n");
   } else {
@@ -127,4 +129,67 @@ export async function doctor(opts: DoctorOptions): Promise<number> {
     }
   }
   return checks.some((c) => c.status === "fail") ? 1 : 0;
+}
+
+/** JupyterHub mode: env complete, prefix consistent, hub API reachable, versions and clocks agree. */
+async function hubChecks(config: Config): Promise<Check[]> {
+  const out: Check[] = [];
+  let hub;
+  try {
+    hub = parseHubEnv(Deno.env.toObject());
+  } catch (e) {
+    if (!(e instanceof HubEnvError)) throw e;
+    return [{
+      name: "hub env",
+      status: "fail",
+      detail: e.message,
+      fix: "start hubify from a JupyterHub spawner",
+    }];
+  }
+  out.push({
+    name: "hub env",
+    status: "ok",
+    detail: `user ${hub.user}, server "${hub.serverName}", client ${hub.clientId}`,
+  });
+  out.push(
+    config.basePath === hub.prefix ? { name: "prefix", status: "ok", detail: hub.prefix } : {
+      name: "prefix",
+      status: "warn",
+      detail: `--base-path ${config.basePath} differs from JUPYTERHUB_SERVICE_PREFIX ${hub.prefix}`,
+      fix: "drop --base-path in JupyterHub mode",
+    },
+  );
+  try {
+    const t0 = Date.now();
+    const r = await fetch(hub.apiUrl, { redirect: "manual", signal: AbortSignal.timeout(5000) });
+    await r.body?.cancel();
+    const version = r.headers.get("x-jupyterhub-version") ?? "unknown";
+    out.push({
+      name: "hub API",
+      status: r.status < 500 ? "ok" : "fail",
+      detail: `${hub.apiUrl} answered ${r.status}, hub ${version}`,
+    });
+    const date = Date.parse(r.headers.get("date") ?? "");
+    if (Number.isFinite(date)) {
+      const skew = Math.abs(date - (t0 + Date.now()) / 2) / 1000;
+      out.push(
+        skew < 30
+          ? { name: "clock", status: "ok", detail: `skew against the hub ${skew.toFixed(1)} s` }
+          : {
+            name: "clock",
+            status: "warn",
+            detail: `clock differs from the hub's by ${skew.toFixed(0)} s`,
+            fix: "sync the clock (NTP): activity times would be off",
+          },
+      );
+    }
+  } catch (e) {
+    out.push({
+      name: "hub API",
+      status: "fail",
+      detail: `${hub.apiUrl} unreachable: ${(e as Error).message}`,
+      fix: "check JUPYTERHUB_API_URL and the network from this server to the hub",
+    });
+  }
+  return out;
 }

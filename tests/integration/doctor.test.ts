@@ -1,0 +1,69 @@
+/**
+ * `hubify doctor`: a healthy set-up passes; a missing command, a busy port and an unreachable hub fail
+ * with a fix hint and a non-zero exit.
+ */
+import assert from "node:assert/strict";
+import { freePort, hubify } from "../helpers.ts";
+
+Deno.test("doctor: healthy set-up", async () => {
+  const p = hubify([
+    "doctor",
+    "--json",
+    "--port",
+    String(freePort()),
+    "--service-port",
+    String(freePort()),
+    "--",
+    "sh",
+    "-c",
+    "true",
+  ]);
+  assert.equal((await p.done()).code, 0, p.output);
+  const { checks } = JSON.parse(p.output);
+  assert.ok(checks.every((c: { status: string }) => c.status === "ok"), p.output);
+  assert.ok(
+    checks.some((c: { name: string; detail: string }) =>
+      c.name === "service sh command" && c.detail.endsWith("/sh")
+    ),
+  );
+});
+
+Deno.test("doctor: missing command and a port in use fail with hints", async () => {
+  const busy = Deno.listen({ hostname: "0.0.0.0", port: 0 });
+  const port = (busy.addr as Deno.NetAddr).port;
+  try {
+    const p = hubify(["doctor", "--port", String(port), "--", "no-such-program-xyz"]);
+    assert.equal((await p.done()).code, 1);
+    assert.match(
+      p.output,
+      /^fail service no-such-program-xyz command: no-such-program-xyz not found on PATH \(fix: /m,
+    );
+    assert.match(
+      p.output,
+      new RegExp(`^fail listen port: 0\\.0\\.0\\.0:${port} is in use \\(fix: `, "m"),
+    );
+  } finally {
+    busy.close();
+  }
+});
+
+Deno.test("doctor: JupyterHub mode with an unreachable hub fails", async () => {
+  const dead = freePort();
+  const p = hubify(["doctor", "--json", "--port", String(freePort()), "--", "sh"], {
+    env: {
+      JUPYTERHUB_API_TOKEN: "t",
+      JUPYTERHUB_USER: "alice",
+      JUPYTERHUB_API_URL: `http://127.0.0.1:${dead}/hub/api`,
+      JUPYTERHUB_SERVICE_PREFIX: "/user/alice/",
+    },
+  });
+  assert.equal((await p.done()).code, 1);
+  const { checks } = JSON.parse(p.output.slice(p.output.indexOf("{")));
+  const hubCheck = checks.find((c: { name: string }) => c.name === "hub API");
+  assert.equal(hubCheck.status, "fail");
+  assert.match(hubCheck.detail, /unreachable/);
+  assert.equal(
+    checks.find((c: { name: string }) => c.name === "mode").detail.startsWith("jupyterhub"),
+    true,
+  );
+});
