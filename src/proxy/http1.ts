@@ -368,6 +368,33 @@ export class Http1Pool {
     }
   }
 
+  /**
+   * Head timeouts: one sweeping timer for all waiting exchanges instead of a setTimeout and a
+   * clearTimeout per request (they showed in the c=64 profile).
+   */
+  #waiting = new Set<{ deadline: number; conn: Conn; timedOut: boolean }>();
+  #sweeper: ReturnType<typeof setInterval> | undefined;
+
+  #watch(w: { deadline: number; conn: Conn; timedOut: boolean }) {
+    this.#waiting.add(w);
+    if (this.#sweeper !== undefined) return;
+    const every = Math.max(10, Math.min(1000, this.#opts.headTimeoutMs / 4));
+    this.#sweeper = setInterval(() => {
+      const now = Date.now();
+      for (const x of this.#waiting) {
+        if (x.deadline <= now) {
+          x.timedOut = true;
+          this.#waiting.delete(x);
+          x.conn.close();
+        }
+      }
+      if (this.#waiting.size === 0) {
+        clearInterval(this.#sweeper);
+        this.#sweeper = undefined;
+      }
+    }, every);
+  }
+
   #discard(c: Conn) {
     this.#conns.delete(c);
     c.close();
@@ -450,11 +477,8 @@ export class Http1Pool {
     let finished = false;
     const onAbort = () => conn.close();
     req.signal?.addEventListener("abort", onAbort, { once: true });
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      conn.close();
-    }, this.#opts.headTimeoutMs);
+    const wait = { deadline: Date.now() + this.#opts.headTimeoutMs, conn, timedOut: false };
+    this.#watch(wait);
 
     await conn.writeAll(encodeHead(head));
     let bodyReader: ReadableStreamDefaultReader<Uint8Array> | undefined;
@@ -517,7 +541,7 @@ export class Http1Pool {
         if (h.status >= 200 || h.status === 101) break; // skip 100 Continue and other 1xx
       }
     } catch (e) {
-      if (timedOut) {
+      if (wait.timedOut) {
         throw new UpstreamError(
           `no response from the service within ${this.#opts.headTimeoutMs / 1000}s`,
           504,
@@ -538,7 +562,7 @@ export class Http1Pool {
         "reset",
       );
     } finally {
-      clearTimeout(timer);
+      this.#waiting.delete(wait);
     }
     // From here on a client disconnect shows as a cancelled body stream.
     req.signal?.removeEventListener("abort", onAbort);
