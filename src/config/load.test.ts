@@ -135,7 +135,12 @@ Deno.test("buildConfig: services from the file, with free ports by default", () 
           readyPath: "/health",
           description: "the web app",
         },
-        api: { command: "api serve --port {port}", port: 9100, environment: { A: "1" } },
+        api: {
+          command: "api serve --port {port}",
+          port: 9100,
+          environment: { A: "1" },
+          keepPrefix: true,
+        },
       },
     },
   };
@@ -147,6 +152,8 @@ Deno.test("buildConfig: services from the file, with free ports by default", () 
   assert.deepEqual(config.services[1].command, ["api", "serve", "--port", "{port}"]);
   assert.equal(config.services[1].port, 9100);
   assert.deepEqual(config.services[1].env, { A: "1" });
+  assert.equal(config.services[1].keepPrefix, true);
+  assert.equal(config.services[0].keepPrefix, false, "the global default");
 });
 
 Deno.test("buildConfig: command-line service plus file services; duplicate ports refused", () => {

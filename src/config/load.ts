@@ -39,6 +39,8 @@ export interface ServiceConfig {
   stopTimeout: number;
   /** Free text shown by the API. */
   description?: string;
+  /** Send the full public path (the service is configured with its base URL). */
+  keepPrefix: boolean;
 }
 
 /** The effective configuration. */
@@ -120,6 +122,7 @@ const SERVICE_FILE_KEYS: Record<string, string> = {
   restart: "restart",
   maxRestarts: "maxRestarts",
   stopTimeout: "stopTimeout",
+  keepPrefix: "keepPrefix",
 };
 
 const fileShape = z.record(z.string(), z.unknown());
@@ -322,6 +325,7 @@ function buildServices(
     restart: v.restart as ServiceConfig["restart"],
     maxRestarts: v.maxRestarts as number,
     stopTimeout: v.stopTimeout as number,
+    keepPrefix: v.keepPrefix as boolean,
   });
 
   if (command || external) {

@@ -287,16 +287,17 @@ export function createApp(opts: AppOptions): App {
     }
 
     const upstream = poolFor(route);
+    const keep = svc.config.keepPrefix;
     const started = performance.now();
     try {
       const res = await forward(upstream, {
         req,
-        target: (config.keepPrefix ? r.path : rest) + query,
-        prefix: config.keepPrefix ? base : prefix,
+        target: (keep ? r.path : rest) + query,
+        prefix,
         forward: {
           clientIp: c.env?.remote ?? "127.0.0.1",
           proto: c.env?.proto ?? "http",
-          prefix: config.keepPrefix ? "" : prefix.slice(0, -1),
+          prefix: keep ? "" : prefix.slice(0, -1),
           dropCookies,
           dropAuthorization,
           set: identity,

@@ -53,12 +53,14 @@ export class Supervisor {
 
   constructor(opts: SupervisorOptions) {
     const env = opts.env ?? serviceBaseEnv(Deno.env.toObject());
-    this.services = opts.services.map((config) =>
+    const base = opts.baseUrl ?? "/";
+    // The first service is served at the base path, the others at <base><name>/ ({base_url}).
+    this.services = opts.services.map((config, i) =>
       new Service({
         config,
         logger: opts.logger,
         env,
-        baseUrl: opts.baseUrl,
+        baseUrl: i === 0 ? base : `${base}${config.name}/`,
         backoff: opts.backoff,
       })
     );

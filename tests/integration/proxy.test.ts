@@ -500,6 +500,8 @@ Deno.test("proxy: several services at /<name>/ and /proxy/<port>/, never an arbi
           command: [PYTHON, `${FIXTURES}/service.py`, "--port", "{port}"],
           port: second,
           description: "the second one",
+          keepPrefix: true,
+          env: { EXTRA: "{base_url}" },
         },
       },
     }),
@@ -511,14 +513,20 @@ Deno.test("proxy: several services at /<name>/ and /proxy/<port>/, never an arbi
       20_000,
       "both ready",
     );
+    // "second" is configured with its base URL (keepPrefix): it sees the full path
     const byName = await getJson(`${url}/second/echo?x=1`);
-    assert.equal(byName.body.path, "/echo?x=1");
-    assert.equal(byName.body.headers["x-forwarded-prefix"], "/second");
+    assert.equal(byName.body.path, "/second/echo?x=1");
+    assert.equal(byName.body.headers["x-forwarded-prefix"], undefined);
+    assert.equal(
+      (await getJson(`${url}/second/whoami`)).body.extra,
+      "/second/",
+      "{base_url} is the service's own prefix",
+    );
     const bare = await fetch(`${url}/second`, { redirect: "manual" });
     assert.equal(bare.status, 302);
     assert.equal(bare.headers.get("location"), "/second/");
     const byPort = await getJson(`${url}/proxy/${second}/echo`);
-    assert.equal(byPort.body.path, "/echo");
+    assert.equal(byPort.body.path, `/proxy/${second}/echo`);
     // an unconfigured port is just a path of the primary service
     const other = await fetch(`${url}/proxy/22/x`);
     assert.equal(other.status, 404);
