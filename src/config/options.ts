@@ -335,8 +335,8 @@ export const OPTIONS: OptionSpec[] = [
     env: ["HUBIFY_READY_PATH"],
     group: "Service",
     description: "HTTP path that answers < 500 when the service is ready (default: TCP connect)",
-    allowed: "a URL path starting with /",
-    schema: z.string().trim().regex(/^\/[^\s]*$/),
+    allowed: "a URL path starting with / or {base_url}",
+    schema: z.string().trim().regex(/^(\/|\{base_url\})[^\s]*$/),
   }),
   opt({
     key: "readyTimeout",

@@ -211,15 +211,19 @@ export class Service {
     }
   }
 
+  #placeholders() {
+    return {
+      port: this.#port,
+      host: this.config.host,
+      socket: this.config.socket,
+      baseUrl: this.#baseUrl,
+    };
+  }
+
   #spawn() {
     const cfg = this.config;
     if (!cfg.socket && cfg.port === 0) this.#port = freePort(cfg.host);
-    const placeholders = {
-      port: this.#port,
-      host: cfg.host,
-      socket: cfg.socket,
-      baseUrl: this.#baseUrl,
-    };
+    const placeholders = this.#placeholders();
     const argv = substitute(cfg.command!, placeholders);
     const env: Record<string, string> = { ...this.#env };
     env.PORT = String(this.#port);
@@ -287,9 +291,12 @@ export class Service {
   async #awaitReady(child: Deno.ChildProcess) {
     const cfg = this.config;
     const deadline = this.#startedAt + cfg.readyTimeout * 1000;
+    const readyPath = cfg.readyPath
+      ? substitute([cfg.readyPath], this.#placeholders())[0]
+      : undefined;
     let interval = 25;
     while (this.#child === child && this.#state === "starting") {
-      if (await probe(this.endpoint, cfg.readyPath)) {
+      if (await probe(this.endpoint, readyPath)) {
         if (this.#child !== child || this.#state !== "starting") return;
         this.#readyAt = Date.now();
         this.#reason = undefined;
@@ -300,7 +307,7 @@ export class Service {
       if (Date.now() >= deadline) {
         if (this.#child !== child) return;
         const where = cfg.socket ? `socket ${cfg.socket}` : `${cfg.host}:${this.#port}`;
-        const check = cfg.readyPath ? `GET ${cfg.readyPath} answering < 500` : "a TCP connection";
+        const check = readyPath ? `GET ${readyPath} answering < 500` : "a TCP connection";
         const why = `not ready after ${cfg.readyTimeout}s: ${cfg.command!.join(" ")} ` +
           `(expected ${check} on ${where})`;
         this.#log.error(why);
