@@ -80,6 +80,7 @@ c.Spawner.environment = {
     "JUPYTERHUB_ACTIVITY_INTERVAL": "${opts.activityInterval ?? 2}",
     "HUBIFY_HOME": lambda s: "${dir}/home/" + s.user.name + ("-" + s.name if s.name else ""),
     "HUBIFY_LOG_LEVEL": "debug",
+    "HUBIFY_FORWARD_USER": "true",
 }
 `;
   await Deno.writeTextFile(`${dir}/jupyterhub_config.py`, config);

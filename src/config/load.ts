@@ -57,6 +57,7 @@ export interface Config {
   rewrite: "off" | "headers" | "full";
   startWait: number;
   requestTimeout: number;
+  idleTimeout: number;
   /** Services, the primary (command-line) one first. Empty only with `--no-service` and no file services. */
   services: ServiceConfig[];
   /** True when the primary service is not started by hubify (`--no-service`). */
@@ -277,6 +278,7 @@ export function buildConfig(inputs: ConfigInputs): LoadedConfig {
     rewrite: values.rewrite as Config["rewrite"],
     startWait: values.startWait as number,
     requestTimeout: values.requestTimeout as number,
+    idleTimeout: values.idleTimeout as number,
     services,
     external: values.service === false,
     user: values.user as string,

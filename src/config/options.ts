@@ -430,6 +430,20 @@ export const OPTIONS: OptionSpec[] = [
     default: 300,
   }),
   opt({
+    key: "idleTimeout",
+    flag: "--idle-timeout <seconds>",
+    env: ["HUBIFY_IDLE_TIMEOUT"],
+    group: "Proxy",
+    description:
+      "cut a response whose service sends nothing for this long (0: never; event streams may be quiet)",
+    allowed: "a number of seconds, 0 for never",
+    schema: z.union([z.number(), z.string().trim().regex(/^[0-9]+(\.[0-9]+)?$/).transform(Number)])
+      .pipe(
+        z.number().min(0).max(86400 * 7),
+      ),
+    default: 0,
+  }),
+  opt({
     key: "forwardUser",
     flag: "--forward-user",
     env: ["HUBIFY_FORWARD_USER"],

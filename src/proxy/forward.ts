@@ -26,13 +26,22 @@ export interface Upstream {
 }
 
 /** Builds an {@link Upstream} for a target. */
-export function makeUpstream(name: string, target: Target, headTimeoutMs: number): Upstream {
+export function makeUpstream(
+  name: string,
+  target: Target,
+  headTimeoutMs: number,
+  idleTimeoutMs = 0,
+): Upstream {
   const hosts = "socket" in target ? ["localhost"] : [
     `${target.host}:${target.port}`,
     `localhost:${target.port}`,
     `127.0.0.1:${target.port}`,
   ];
-  return { name, pool: new Http1Pool(target, { headTimeoutMs }), hosts };
+  return {
+    name,
+    pool: new Http1Pool(target, { headTimeoutMs, bodyIdleTimeoutMs: idleTimeoutMs }),
+    hosts,
+  };
 }
 
 /** Per-request forwarding parameters. */

@@ -481,3 +481,31 @@ Deno.test("framing: HEAD keeps Content-Length, 1xx/204 have no body", () => {
     "length",
   );
 });
+
+Deno.test("http1: idle timeout cuts a body that stalls, but not a slow reader", async () => {
+  const srv = rawServer(async (req, conn) => {
+    if (req.head.includes(" /stall ")) {
+      await write(conn, "HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\nfirst-part");
+      await new Promise(() => {}); // the rest never comes
+    }
+    await write(conn, "HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello");
+    return "keep";
+  });
+  const pool = new Http1Pool({ host: "127.0.0.1", port: srv.port }, { bodyIdleTimeoutMs: 300 });
+  try {
+    const r = await pool.request({ method: "GET", target: "/stall", headers: [], body: null });
+    const reader = (r.body as ReadableStream<Uint8Array>).getReader();
+    assert.equal(dec.decode((await reader.read()).value), "first-part");
+    const t0 = Date.now();
+    await assert.rejects(reader.read());
+    assert.ok(Date.now() - t0 < 3000, "cut after the idle timeout");
+    assert.equal(pool.stats().open, 0);
+    // a reader that waits longer than the idle timeout before reading is not cut
+    const slow = await pool.request({ method: "GET", target: "/ok", headers: [], body: null });
+    await new Promise((res) => setTimeout(res, 600));
+    assert.equal(await new Response(slow.body).text(), "hello");
+  } finally {
+    pool.close();
+    srv.close();
+  }
+});

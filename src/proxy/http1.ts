@@ -69,6 +69,12 @@ export interface PoolOptions {
   connectTimeoutMs?: number;
   /** Time allowed until the response head arrives, ms. Default 300000. */
   headTimeoutMs?: number;
+  /**
+   * A response body read that gets no byte for this long closes the connection, ms. 0 (default)
+   * waits forever: event streams may be quiet for hours. Slow clients do not count (no read is
+   * pending while the client is not reading).
+   */
+  bodyIdleTimeoutMs?: number;
 }
 
 const MAX_HEAD = 64 * 1024;
@@ -117,6 +123,19 @@ export class Conn {
     return this.end - this.start;
   }
 
+  /** When the pending read started (0: none), for idle timeouts. */
+  readingSince = 0;
+
+  /** One read from the socket, tracked for idle timeouts. */
+  async readInto(buf: Uint8Array): Promise<number | null> {
+    this.readingSince = Date.now();
+    try {
+      return await this.c.read(buf);
+    } finally {
+      this.readingSince = 0;
+    }
+  }
+
   /** Reads more bytes into the buffer; false on EOF. */
   async fill(): Promise<boolean> {
     if (this.start === this.end) this.start = this.end = 0;
@@ -131,7 +150,7 @@ export class Conn {
         this.buf = bigger;
       }
     }
-    const n = await this.c.read(this.buf.subarray(this.end));
+    const n = await this.readInto(this.buf.subarray(this.end));
     if (n === null) return false;
     this.end += n;
     return true;
@@ -325,6 +344,7 @@ export class Http1Pool {
       idleTimeoutMs: opts.idleTimeoutMs ?? 4000,
       connectTimeoutMs: opts.connectTimeoutMs ?? 5000,
       headTimeoutMs: opts.headTimeoutMs ?? 300_000,
+      bodyIdleTimeoutMs: opts.bodyIdleTimeoutMs ?? 0,
     };
   }
 
@@ -373,12 +393,15 @@ export class Http1Pool {
    * clearTimeout per request (they showed in the c=64 profile).
    */
   #waiting = new Set<{ deadline: number; conn: Conn; timedOut: boolean }>();
+  /** Connections whose response body is streaming (for the idle timeout). */
+  #streaming = new Set<Conn>();
   #sweeper: ReturnType<typeof setInterval> | undefined;
 
-  #watch(w: { deadline: number; conn: Conn; timedOut: boolean }) {
-    this.#waiting.add(w);
+  #watch(w?: { deadline: number; conn: Conn; timedOut: boolean }) {
+    if (w) this.#waiting.add(w);
     if (this.#sweeper !== undefined) return;
-    const every = Math.max(10, Math.min(1000, this.#opts.headTimeoutMs / 4));
+    const shortest = Math.min(this.#opts.headTimeoutMs, this.#opts.bodyIdleTimeoutMs || Infinity);
+    const every = Math.max(10, Math.min(1000, shortest / 4));
     this.#sweeper = setInterval(() => {
       const now = Date.now();
       for (const x of this.#waiting) {
@@ -388,7 +411,15 @@ export class Http1Pool {
           x.conn.close();
         }
       }
-      if (this.#waiting.size === 0) {
+      const idle = this.#opts.bodyIdleTimeoutMs;
+      for (const c of this.#streaming) {
+        if (c.closed) this.#streaming.delete(c);
+        else if (c.readingSince && now - c.readingSince >= idle) {
+          this.#streaming.delete(c);
+          c.close(); // the pending read fails: the body stream errors, the client sees it cut
+        }
+      }
+      if (this.#waiting.size === 0 && this.#streaming.size === 0) {
         clearInterval(this.#sweeper);
         this.#sweeper = undefined;
       }
@@ -576,6 +607,7 @@ export class Http1Pool {
       if (done) return;
       done = true;
       finished = true;
+      this.#streaming.delete(conn);
       if (ok && f.reusable && bodyDone && !bodyError && conn.buffered === 0 && !conn.closed) {
         this.#release(conn);
       } else {
@@ -609,6 +641,10 @@ export class Http1Pool {
         body: bytes,
         contentLength: bytes.length,
       };
+    }
+    if (this.#opts.bodyIdleTimeoutMs > 0) {
+      this.#streaming.add(conn);
+      this.#watch();
     }
     return {
       status: h.status,
@@ -663,7 +699,7 @@ function bodyStream(
     if (max >= READ_SIZE / 4) {
       // Large reads go straight into a fresh buffer: no copy.
       const out = new Uint8Array(Math.min(max, READ_SIZE));
-      const n = await conn.c.read(out);
+      const n = await conn.readInto(out);
       return n === null ? null : out.subarray(0, n);
     }
     if (!(await conn.fill())) return null;

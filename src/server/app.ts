@@ -18,6 +18,7 @@ import type { Logger } from "../log/logger.ts";
 import type { Supervisor } from "../supervisor/supervisor.ts";
 import type { Service } from "../supervisor/service.ts";
 import { forward, makeUpstream, type Upstream, UpstreamError } from "../proxy/forward.ts";
+import type { Target } from "../proxy/http1.ts";
 import { firstSegment, resolvePath } from "../proxy/prefix.ts";
 import { Metrics } from "./metrics.ts";
 import { errorResponse, OWN_HEADERS, startingResponse, unavailableResponse } from "./pages.ts";
@@ -70,14 +71,15 @@ export function createApp(opts: AppOptions): App {
   const metrics = opts.metrics ?? new Metrics();
   const base = config.basePath;
   const api = base.slice(0, -1) + config.apiPath;
+  const upstreamFor = (name: string, target: Target) =>
+    makeUpstream(name, target, config.requestTimeout * 1000, config.idleTimeout * 1000);
   const routes: Route[] = supervisor.services.map((service) => ({
     service,
-    upstream: makeUpstream(
+    upstream: upstreamFor(
       service.config.name,
       service.config.socket
         ? { socket: service.config.socket }
         : { host: service.config.host, port: service.config.port },
-      config.requestTimeout * 1000,
     ),
   }));
   const primary = routes[0];
@@ -88,7 +90,7 @@ export function createApp(opts: AppOptions): App {
     const cur = r.upstream.pool.target;
     if ("port" in ep && "port" in cur && ep.port !== cur.port) {
       r.upstream.pool.close();
-      r.upstream = makeUpstream(r.service.config.name, ep, config.requestTimeout * 1000);
+      r.upstream = upstreamFor(r.service.config.name, ep);
     }
     return r.upstream;
   };

@@ -108,6 +108,11 @@ Deno.test({
         assert.equal(e.headers.cookie, undefined, "no hub or hubify cookie reaches the service");
         assert.equal(e.headers.authorization, undefined);
         assert.equal(e.headers["x-forwarded-prefix"], "/user/alice");
+        assert.equal(
+          e.headers["x-forwarded-user"],
+          "alice",
+          "--forward-user tells the service who calls",
+        );
         const login = alice.cookie("jupyterhub-user-alice", "/user/alice/");
         assert.ok(login, "login cookie scoped to the server's prefix");
         assert.ok(!login.value.includes("."), "the cookie is sealed, not a readable token");
@@ -196,6 +201,17 @@ Deno.test({
           });
           assert.equal(admin.status, 200, "a token with unfiltered access:servers passes");
           await admin.body?.cancel();
+          // a client cannot claim another identity: its X-Forwarded-User is replaced
+          const spoof = await fetch(`${hub.url}/user/alice/echo/who`, {
+            headers: { authorization: `token ${aliceToken}`, "x-forwarded-user": "mallory" },
+          });
+          assert.equal((await spoof.json()).headers["x-forwarded-user"], "alice");
+          // ?token= is for WebSocket upgrades only (JUPYTERHUB_ALLOW_TOKEN_IN_URL is not set)
+          const inUrl = await fetch(`${hub.url}/user/alice/echo/url?token=${aliceToken}`, {
+            headers: { accept: "application/json" },
+          });
+          assert.equal(inUrl.status, 403);
+          assert.doesNotMatch(await inUrl.text(), /"target"/);
           const noCreds = await fetch(`${hub.url}/user/alice/echo/x`, {
             headers: { accept: "application/json" },
           });

@@ -116,6 +116,25 @@ Deno.test("proxy: API, streaming, compression, cookies, WebSocket and SSE throug
       assert.equal(await c.text(), "cookies");
     });
 
+    await t.step("Expect: 100-continue from the client is honoured", async () => {
+      const data = new Uint8Array(2 * 1024 * 1024).fill(7);
+      const curl = new Deno.Command("curl", {
+        args: ["-sS", "-H", "Expect: 100-continue", "--data-binary", "@-", `${url}/upload`],
+        stdin: "piped",
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      const w = curl.stdin.getWriter();
+      await w.write(data);
+      await w.close();
+      const out = await curl.output();
+      assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+      assert.deepEqual(JSON.parse(new TextDecoder().decode(out.stdout)), {
+        bytes: data.length,
+        sha256: createHash("sha256").update(data).digest("hex"),
+      });
+    });
+
     await t.step("HEAD and OPTIONS pass; chunked upload arrives whole", async () => {
       const head = await fetch(`${url}/bytes/1234`, { method: "HEAD" });
       assert.equal(head.status, 200);
