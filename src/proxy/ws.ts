@@ -137,6 +137,8 @@ const WS_REQUEST_FIELDS = new Set([
  */
 export async function proxyWebSocket(req: Request, opts: WsProxyOptions): Promise<Response> {
   const raw = await opts.connect();
+  // Frames are small and latency-bound: never let Nagle hold one back.
+  if ("setNoDelay" in raw) (raw as Deno.TcpConn).setNoDelay(true);
   const conn = new Conn(raw);
   const key = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))));
   const offered = req.headers.get("sec-websocket-protocol");
@@ -219,11 +221,18 @@ function bridge(socket: WebSocket, conn: Conn, opts: WsProxyOptions) {
   let open = false;
   const enc = new TextEncoder();
 
+  let queued = 0;
+  const failed = () => {
+    upstreamClosed = true;
+    conn.close();
+  };
   const write = (frame: Uint8Array) => {
-    writing = writing.then(() => conn.writeAll(frame)).catch(() => {
-      upstreamClosed = true;
-      conn.close();
-    });
+    // Start the write at once when nothing is queued (one hop less per message); else keep order.
+    queued++;
+    const done = () => void queued--;
+    writing = queued === 1
+      ? conn.writeAll(frame).then(done, failed)
+      : writing.then(() => conn.writeAll(frame)).then(done, failed);
   };
   const sendUpstream = (opcode: number, payload: Uint8Array) => {
     if (upstreamClosed || closeSent) return;
