@@ -111,6 +111,3 @@ export function errorResponse(req: Request, status: number, message: string): Re
   if (!wantsHtml(req)) return json(status, { error: message });
   return page(status, message, `<h1>${escapeHtml(message)}</h1>`);
 }
-
-/** A JSON response with hubify's own headers. */
-export { json as jsonResponse };

@@ -5,18 +5,16 @@
 import assert from "node:assert/strict";
 import {
   alive,
-  FIXTURES,
   freePort,
   getJson,
   hubify,
   IN_CI,
   IS_ROOT,
-  PYTHON,
+  pythonService,
   tempDir,
   until,
 } from "../helpers.ts";
 
-const SERVICE = `${FIXTURES}/service.py`;
 const ignore = !IS_ROOT && !IN_CI; // in CI a non-root run must fail, not skip
 
 Deno.test({
@@ -51,10 +49,7 @@ Deno.test({
       "--mode",
       "standalone",
       "--",
-      PYTHON,
-      SERVICE,
-      "--port",
-      "{port}",
+      ...pythonService(),
     ], { env: { JUPYTERHUB_API_TOKEN: "must-not-leak" } });
     try {
       await p.waitFor(/ready after_ms/);
@@ -113,10 +108,7 @@ Deno.test({
       "--service-port",
       String(port),
       "--",
-      PYTHON,
-      SERVICE,
-      "--port",
-      "{port}",
+      ...pythonService(),
       "--spawn-child",
     ]);
     try {
@@ -159,10 +151,7 @@ Deno.test({
       "--service-port",
       String(port),
       "--",
-      PYTHON,
-      SERVICE,
-      "--port",
-      "{port}",
+      ...pythonService(),
     ];
     const { hubifyArgv } = await import("../helpers.ts");
     const full = hubifyArgv(argv);

@@ -2,7 +2,17 @@
  * Supervisor behaviour through the real hubify executable and a real service process.
  */
 import assert from "node:assert/strict";
-import { alive, FIXTURES, freePort, getJson, hubify, PYTHON, tempDir, until } from "../helpers.ts";
+import {
+  alive,
+  FIXTURES,
+  freePort,
+  getJson,
+  hubify,
+  PYTHON,
+  pythonService,
+  tempDir,
+  until,
+} from "../helpers.ts";
 
 const SERVICE = `${FIXTURES}/service.py`;
 // Never touch the machine's real homes: every root run gets a temporary home.
@@ -19,10 +29,7 @@ Deno.test("supervisor: a crashing service is restarted with backoff, then hubify
     "--service-port",
     "0",
     "--",
-    PYTHON,
-    SERVICE,
-    "--port",
-    "{port}",
+    ...pythonService(),
     "--no-listen",
     "--exit-after",
     "0.2",
@@ -87,10 +94,7 @@ Deno.test("supervisor: HTTP readiness path must answer < 500", async () => {
     "--service-port",
     String(port),
     "--",
-    PYTHON,
-    SERVICE,
-    "--port",
-    "{port}",
+    ...pythonService(),
     "--delay",
     "0.5",
   ]);
@@ -114,10 +118,7 @@ Deno.test("supervisor: SIGTERM stops the service and its children; hubify exits 
     "--service-port",
     String(port),
     "--",
-    PYTHON,
-    SERVICE,
-    "--port",
-    "{port}",
+    ...pythonService(),
     "--ignore-term",
     "--spawn-child",
   ]);
@@ -168,10 +169,7 @@ Deno.test("supervisor: a graceful SIGTERM exit gives status 0", async () => {
     "--service-port",
     String(port),
     "--",
-    PYTHON,
-    SERVICE,
-    "--port",
-    "{port}",
+    ...pythonService(),
   ]);
   try {
     await p.waitFor(/ready after_ms/);
