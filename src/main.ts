@@ -12,7 +12,7 @@ import { ConfigError } from "./config/load.ts";
 import { readConfig, redact } from "./config/read.ts";
 import { log } from "./log/logger.ts";
 import { runRootStage } from "./launcher/launcher.ts";
-import { ListenError, runServer } from "./run.ts";
+import { assertRunnable, ListenError, runServer } from "./run.ts";
 import { VERSION } from "./version.ts";
 
 const encoder = new TextEncoder();
@@ -45,6 +45,7 @@ export async function main(args: string[]): Promise<number> {
     return await doctor({ config, json: action.json === true, print });
   }
   log.debug(`mode ${config.mode} (${config.modeReason})`);
+  assertRunnable(config);
   const code = await runRootStage({
     config,
     userExplicit: !/^default/.test(sources.user ?? "default"),

@@ -14,6 +14,19 @@ import { HubGate } from "./hub/gate.ts";
 /** Signals that stop hubify gracefully. */
 export const STOP_SIGNALS: Deno.Signal[] = ["SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT"];
 
+/**
+ * Usage errors that must stop hubify before it touches anything (the root stage chowns homes).
+ * Throws {@link ConfigError}.
+ */
+export function assertRunnable(config: Config): void {
+  if (config.services.length === 0) {
+    throw new ConfigError(
+      "no service to run: give a command (hubify -- my-server --port {port}), HUBIFY_COMMAND, " +
+        "services in --config, or --no-service to front a running service",
+    );
+  }
+}
+
 /** Options for {@link runServer}. */
 export interface RunOptions {
   config: Config;
@@ -26,12 +39,7 @@ export interface RunOptions {
  */
 export async function runServer(opts: RunOptions): Promise<number> {
   const { config, logger: log } = opts;
-  if (config.services.length === 0) {
-    throw new ConfigError(
-      "no service to run: give a command (hubify -- my-server --port {port}), HUBIFY_COMMAND, " +
-        "services in --config, or --no-service to front a running service",
-    );
-  }
+  assertRunnable(config);
   const supervisor = new Supervisor({
     services: config.services,
     logger: log,

@@ -28,10 +28,13 @@ Deno.test("cli: an invalid env value and a broken config file exit 2", async () 
   assert.match(r.output, /cannot read config file .*missing\.json: no such file/);
 });
 
-Deno.test("cli: no service at all is a usage error", async () => {
-  const p = hubify([], { env: { HUBIFY_COMMAND: "" } });
+Deno.test("cli: no service at all is a usage error, found before anything is touched", async () => {
+  const home = `${await Deno.makeTempDir()}/would-be-home`;
+  const p = hubify([], { env: { HUBIFY_COMMAND: "", HUBIFY_HOME: home } });
   assert.equal((await p.done()).code, 2);
   assert.match(p.output, /no service to run: give a command/);
+  assert.doesNotMatch(p.output, /chowned|dropping privileges/);
+  await assert.rejects(Deno.stat(home), "no home was created for a command line that cannot run");
 });
 
 Deno.test("cli: unknown option exits 2", async () => {
