@@ -48,13 +48,15 @@ export class Proc {
 
   constructor(
     argv: string[],
-    opts: { env?: Record<string, string>; cwd?: string; clearEnv?: boolean } = {},
+    opts: { env?: Record<string, string>; cwd?: string; clearEnv?: boolean; detached?: boolean } =
+      {},
   ) {
     this.child = new Deno.Command(argv[0], {
       args: argv.slice(1),
       env: opts.env,
       cwd: opts.cwd,
       clearEnv: opts.clearEnv,
+      detached: opts.detached,
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
