@@ -5,6 +5,7 @@
  */
 import type { Config } from "../config/load.ts";
 import { HubEnvError, parseHubEnv } from "../hub/env.ts";
+import { probe } from "../supervisor/readiness.ts";
 
 /** One check's outcome. */
 export interface Check {
@@ -83,13 +84,28 @@ export async function doctor(opts: DoctorOptions): Promise<number> {
         fix: "stop what uses it, or choose another --port",
       },
   );
+  checks.push(await homeCheck(config, uid ?? -1));
   for (const s of config.services) {
     if (!s.command) {
-      checks.push({
-        name: `service ${s.name}`,
-        status: "ok",
-        detail: `external service at ${s.socket ?? `${s.host}:${s.port}`}`,
-      });
+      const where = s.socket ?? `${s.host}:${s.port}`;
+      const ok = await probe(
+        s.socket ? { socket: s.socket } : { host: s.host, port: s.port },
+        s.readyPath,
+      );
+      checks.push(
+        ok
+          ? {
+            name: `service ${s.name}`,
+            status: "ok",
+            detail: `external service answers at ${where}`,
+          }
+          : {
+            name: `service ${s.name}`,
+            status: "fail",
+            detail: `nothing answers at ${where}`,
+            fix: "start the service first, or check --service-port/--service-socket",
+          },
+      );
       continue;
     }
     const found = await onPath(s.command[0]);
@@ -192,4 +208,47 @@ async function hubChecks(config: Config): Promise<Check[]> {
     });
   }
   return out;
+}
+
+/** Can the home be prepared (root) or used (not root)? Nothing is changed: only checked. */
+async function homeCheck(config: Config, uid: number): Promise<Check> {
+  const home = config.home ?? Deno.env.get("HOME") ?? `/home/${config.user}`;
+  if (uid === 0) {
+    // Root creates what is missing: the nearest existing ancestor must be a directory.
+    let dir = home;
+    while (dir !== "/") {
+      try {
+        const st = await Deno.stat(dir);
+        return st.isDirectory
+          ? {
+            name: "home",
+            status: "ok",
+            detail: `${home}: will be created/chowned to ${config.uid}:${config.gid} (from ${dir})`,
+          }
+          : {
+            name: "home",
+            status: "fail",
+            detail: `${dir} is not a directory`,
+            fix: "choose another --home",
+          };
+      } catch {
+        dir = dir.slice(0, dir.lastIndexOf("/")) || "/";
+      }
+    }
+    return { name: "home", status: "ok", detail: `${home}: will be created` };
+  }
+  try {
+    const probeFile = `${home}/.hubify-doctor-${crypto.randomUUID()}`;
+    await Deno.writeTextFile(probeFile, "");
+    await Deno.remove(probeFile);
+    return { name: "home", status: "ok", detail: `${home} is writable by uid ${uid}` };
+  } catch (e) {
+    return {
+      name: "home",
+      status: "warn",
+      detail: `${home} is not writable by uid ${uid}: ${(e as Error).message}`,
+      fix:
+        "start as root (hubify chowns it), or give the volume group 100 (fsGroup) and group write",
+    };
+  }
 }

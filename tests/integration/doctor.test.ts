@@ -67,3 +67,27 @@ Deno.test("doctor: JupyterHub mode with an unreachable hub fails", async () => {
     true,
   );
 });
+
+Deno.test("doctor: an external service that does not answer fails; the home is checked", async () => {
+  const down = freePort();
+  const p = hubify([
+    "doctor",
+    "--json",
+    "--port",
+    String(freePort()),
+    "--no-service",
+    "--service-port",
+    String(down),
+    "--home",
+    "/tmp/hubify-doctor-home",
+  ]);
+  assert.equal((await p.done()).code, 1);
+  const { checks } = JSON.parse(p.output);
+  const svc = checks.find((c: { name: string }) => c.name === "service app");
+  assert.equal(svc.status, "fail");
+  assert.match(svc.detail, new RegExp(`nothing answers at 127\\.0\\.0\\.1:${down}`));
+  const home = checks.find((c: { name: string }) => c.name === "home");
+  assert.equal(home.status, "ok");
+  assert.match(home.detail, /hubify-doctor-home/);
+  await assert.rejects(Deno.stat("/tmp/hubify-doctor-home"), "doctor changes nothing");
+});
