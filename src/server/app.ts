@@ -19,7 +19,8 @@ import type { Supervisor } from "../supervisor/supervisor.ts";
 import type { Service } from "../supervisor/service.ts";
 import { forward, makeUpstream, type Upstream, UpstreamError } from "../proxy/forward.ts";
 import type { Target } from "../proxy/http1.ts";
-import { firstSegment, resolvePath } from "../proxy/prefix.ts";
+import { resolvePath } from "../proxy/prefix.ts";
+import { matchRoute } from "./routes.ts";
 import { Metrics } from "./metrics.ts";
 import { errorResponse, OWN_HEADERS, startingResponse, unavailableResponse } from "./pages.ts";
 import { VERSION } from "../version.ts";
@@ -44,10 +45,16 @@ export interface AppOptions {
   gate?: Gate;
 }
 
-/** A routed destination: a service and how its requests are shaped. */
-interface Route {
-  service: Service;
-  upstream: Upstream;
+/** A routed destination: a service and the pool to it. */
+class Route {
+  constructor(readonly service: Service, public upstream: Upstream) {}
+  get name(): string {
+    return this.service.config.name;
+  }
+  get port(): number | undefined {
+    const ep = this.service.endpoint;
+    return "port" in ep ? ep.port : undefined;
+  }
 }
 
 /** The app and the pieces the server needs to close at shutdown. */
@@ -73,17 +80,18 @@ export function createApp(opts: AppOptions): App {
   const api = base.slice(0, -1) + config.apiPath;
   const upstreamFor = (name: string, target: Target) =>
     makeUpstream(name, target, config.requestTimeout * 1000, config.idleTimeout * 1000);
-  const routes: Route[] = supervisor.services.map((service) => ({
-    service,
-    upstream: upstreamFor(
-      service.config.name,
-      service.config.socket
-        ? { socket: service.config.socket }
-        : { host: service.config.host, port: service.config.port },
-    ),
-  }));
+  const routes = supervisor.services.map((service) =>
+    new Route(
+      service,
+      upstreamFor(
+        service.config.name,
+        service.config.socket
+          ? { socket: service.config.socket }
+          : { host: service.config.host, port: service.config.port },
+      ),
+    )
+  );
   const primary = routes[0];
-  const byName = new Map(routes.slice(1).map((r) => [r.service.config.name, r]));
   // Pools are created before services resolve port 0: re-point them once the port is known.
   const poolFor = (r: Route) => {
     const ep = r.service.endpoint;
@@ -227,42 +235,14 @@ export function createApp(opts: AppOptions): App {
       identity = d.set;
     }
 
-    let route = primary;
-    let rest = r.rest;
-    let prefix = base;
-    if (routes.length > 1) {
-      const [seg, remainder] = firstSegment(r.rest);
-      const named = byName.get(seg);
-      if (named) {
-        if (remainder === "") {
-          return new Response(null, {
-            status: 302,
-            headers: { ...OWN_HEADERS, location: `${base}${seg}/${r.query}` },
-          });
-        }
-        route = named;
-        rest = remainder;
-        prefix = `${base}${seg}/`;
-      }
-    }
-    if (route === primary && r.rest.startsWith("/proxy/")) {
-      const [port, remainder] = firstSegment(r.rest.slice("/proxy".length));
-      const byPort = routes.find((x) => {
-        const ep = x.service.endpoint;
-        return "port" in ep && String(ep.port) === port;
+    const match = matchRoute(routes, r.rest, base, r.query);
+    if (match.kind === "redirect") {
+      return new Response(null, {
+        status: 302,
+        headers: { ...OWN_HEADERS, location: match.location },
       });
-      if (byPort) {
-        if (remainder === "") {
-          return new Response(null, {
-            status: 302,
-            headers: { ...OWN_HEADERS, location: `${base}proxy/${port}/${r.query}` },
-          });
-        }
-        route = byPort;
-        rest = remainder;
-        prefix = `${base}proxy/${port}/`;
-      }
     }
+    const { target: route, rest, prefix } = match;
 
     const svc = route.service;
     if (svc.state !== "ready") {
