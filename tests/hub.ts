@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { FIXTURES, freePort, hubifyArgv, Proc, tempDir, until } from "./helpers.ts";
+import { freePort, hubifyArgv, Proc, tempDir, until, UPSTREAM } from "./helpers.ts";
 
 /** True when Debian's jupyterhub is installed. */
 export function hubAvailable(): boolean {
@@ -46,12 +46,7 @@ export async function startHub(
     "3",
     ...(opts.extraArgs ?? []),
     "--",
-    Deno.execPath(),
-    "run",
-    "-A",
-    `${FIXTURES}/upstream.ts`,
-    "--port",
-    "{port}",
+    ...UPSTREAM,
   ]);
   const denoDir = Deno.env.get("DENO_DIR") ?? "/tmp/hubify-deno-cache";
   const config = `

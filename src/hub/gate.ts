@@ -277,7 +277,7 @@ export class HubGate implements Gate {
         "state",
       );
       if (!saved) {
-        return this.#page(
+        return errorResponse(
           req,
           400,
           "Login expired",
@@ -329,18 +329,5 @@ export class HubGate implements Gate {
       headers.append("set-cookie", serialize(this.#cookie, "", this.#cookieAttrs(req, 0)));
       return new Response(null, { status: 302, headers });
     });
-  }
-
-  #page(req: Request, status: number, title: string, html: string): Response {
-    if (!wantsHtml(req)) return errorResponse(req, status, title);
-    return new Response(
-      `<!doctype html><meta charset="utf-8"><title>${escapeHtml(title)}</title><h1>${
-        escapeHtml(title)
-      }</h1><p>${html}</p>`,
-      {
-        status,
-        headers: { ...OWN_HEADERS, "content-type": "text/html; charset=utf-8" },
-      },
-    );
   }
 }

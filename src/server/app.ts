@@ -129,7 +129,6 @@ export function createApp(opts: AppOptions): App {
     app.use(`${api}/*`, cors({ origin: config.corsOrigin }));
   }
 
-  const serviceUrl = (r: Route) => (r === primary ? base : `${base}${r.service.config.name}/`);
   const ownHeaders = { ...OWN_HEADERS, "x-hubify-version": VERSION };
 
   app.get(api, (c) =>
@@ -167,7 +166,7 @@ export function createApp(opts: AppOptions): App {
         pid: s.pid,
         restarts: s.restarts,
         uptime_s: s.uptime_s,
-        url: serviceUrl(r),
+        url: r.service.baseUrl,
         external: s.external,
         ...(s.reason ? { reason: s.reason } : {}),
         ...(s.last_exit !== undefined ? { last_exit: s.last_exit } : {}),
@@ -246,25 +245,16 @@ export function createApp(opts: AppOptions): App {
 
     const svc = route.service;
     if (svc.state !== "ready") {
-      if (svc.state === "failed" || svc.state === "stopped") {
-        return unavailableResponse(
-          req,
-          502,
-          svc.config.name,
-          svc.status().reason ?? `the service is ${svc.state}`,
-        );
-      }
-      const ready = await svc.waitReady(config.startWait * 1000);
-      if (!ready) {
+      // A failed or stopped service will not become ready: no point waiting for it.
+      const waiting = svc.state === "starting" || svc.state === "restarting";
+      if (!waiting || !(await svc.waitReady(config.startWait * 1000))) {
         const st = svc.status();
-        // Crashed and waiting to restart: that is a bad gateway, not a service still starting.
-        if (st.status !== "starting") {
-          const why = st.status === "restarting"
-            ? `${st.reason ?? "it stopped"}; restarting`
-            : st.reason ?? `the service is ${st.status}`;
-          return unavailableResponse(req, 502, st.name, why);
-        }
-        return startingResponse(req, st.name, st.status, st.restarts);
+        if (st.status === "starting") return startingResponse(req, st.name, st.status, st.restarts);
+        // Crashed and waiting to restart, or failed: a bad gateway, not a service still starting.
+        const why = st.status === "restarting"
+          ? `${st.reason ?? "it stopped"}; restarting`
+          : st.reason ?? `the service is ${st.status}`;
+        return unavailableResponse(req, 502, st.name, why);
       }
     }
 

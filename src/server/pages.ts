@@ -107,7 +107,17 @@ export function unavailableResponse(
 }
 
 /** Simple error responses (400/403/404). */
-export function errorResponse(req: Request, status: number, message: string): Response {
+export function errorResponse(
+  req: Request,
+  status: number,
+  message: string,
+  /** Extra HTML for browsers, already escaped by the caller (e.g. a "try again" link). */
+  detailHtml?: string,
+): Response {
   if (!wantsHtml(req)) return json(status, { error: message });
-  return page(status, message, `<h1>${escapeHtml(message)}</h1>`);
+  return page(
+    status,
+    message,
+    `<h1>${escapeHtml(message)}</h1>${detailHtml ? `<p>${detailHtml}</p>` : ""}`,
+  );
 }

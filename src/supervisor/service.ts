@@ -135,6 +135,11 @@ export class Service {
       : { host: this.config.host, port: this.#port };
   }
 
+  /** The public prefix this service is served under ({base_url}), with trailing slash. */
+  get baseUrl(): string {
+    return this.#baseUrl;
+  }
+
   /** Last lines of output (stdout and stderr interleaved). */
   get lastLines(): string[] {
     return [...this.#tail.lines];
