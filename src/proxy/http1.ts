@@ -161,9 +161,13 @@ export class Conn {
     while (off < data.length) off += await this.c.write(data.subarray(off));
   }
 
-  close() {
+  /** Why hubify closed this connection itself, for the error a pending read then gets. */
+  closeReason = "";
+
+  close(reason = "") {
     if (this.closed) return;
     this.closed = true;
+    this.closeReason = reason;
     clearTimeout(this.idleTimer);
     try {
       this.c.close();
@@ -416,7 +420,8 @@ export class Http1Pool {
         if (c.closed) this.#streaming.delete(c);
         else if (c.readingSince && now - c.readingSince >= idle) {
           this.#streaming.delete(c);
-          c.close(); // the pending read fails: the body stream errors, the client sees it cut
+          // The pending read fails: the body stream errors, the client sees it cut.
+          c.close(`nothing from the service for ${idle / 1000}s (idle timeout)`);
         }
       }
       if (this.#waiting.size === 0 && this.#streaming.size === 0) {
@@ -656,6 +661,19 @@ export class Http1Pool {
   }
 }
 
+/**
+ * The error a cut response body ends with. Deno.serve prints a response body's error to stderr
+ * with its stack; a service that dies mid-response is an expected event, so it gets one line.
+ */
+function cutError(conn: Conn, e: unknown): UpstreamError {
+  const why = e instanceof UpstreamError
+    ? e.message
+    : conn.closeReason || `error reading from the service: ${(e as Error)?.message ?? e}`;
+  const err = new UpstreamError(`the service's response was cut: ${why}`, 502, "reset");
+  err.stack = `${err.name}: ${err.message}`;
+  return err;
+}
+
 /** Takes up to `max` buffered bytes (a copy, the buffer is reused). */
 function take(conn: Conn, max: number): Uint8Array<ArrayBuffer> {
   const n = Math.min(max, conn.buffered);
@@ -768,7 +786,7 @@ function bodyStream(
         }
       } catch (e) {
         finish(false);
-        ctrl.error(e);
+        ctrl.error(cutError(conn, e));
       }
     },
     cancel() {

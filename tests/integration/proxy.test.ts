@@ -239,6 +239,31 @@ Deno.test("proxy: API, streaming, compression, cookies, WebSocket and SSE throug
       assert.equal(await readRest(reader), "data: second\n\n");
     });
 
+    await t.step(
+      "a response the service cuts short is cut for the client too, logged in one line",
+      async () => {
+        const r = await fetch(`${url}/cut`);
+        assert.equal(r.headers.get("content-length"), "100000");
+        const reader = r.body!.getReader();
+        let got = 0;
+        await assert.rejects(async () => {
+          while (true) {
+            const { done, value } = await reader.read();
+            if (done) break;
+            got += value.length;
+          }
+        });
+        assert.equal(got, 1000, "the bytes that came are passed on, and no more");
+        const said = (l: string) => /service's response was cut/.test(l);
+        await until(() => p.lines.some(said), 5000, "a log line about the cut");
+        assert.match(p.lines.find(said)!, /closed the connection mid-body/);
+        assert.ok(
+          !p.lines.some((l) => /^\s+at /.test(l)),
+          `no stack trace:\n${p.lines.join("\n")}`,
+        );
+      },
+    );
+
     await t.step("metrics count what passed", async () => {
       const text = await (await fetch(`${url}/api/metrics`)).text();
       const ok = Number(/hubify_requests_total\{code="2xx"\} (\d+)/.exec(text)?.[1]);
