@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { V8_FLAGS } from "../src/launcher/self.ts";
 
 /** Targets of a release. */
 export const TARGETS = [
@@ -34,6 +35,30 @@ export const PERMISSIONS = [
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 
+/**
+ * The `deno compile` arguments for one target: the exact permissions and hubify's V8 flags are
+ * baked in (a binary's own command line belongs to its user).
+ *
+ * @example
+ * ```ts
+ * const args = compileArgs("x86_64-unknown-linux-gnu", "dist/hubify-x86_64-unknown-linux-gnu");
+ * ```
+ */
+export function compileArgs(target: string, out: string): string[] {
+  return [
+    "compile",
+    "--target",
+    target,
+    "--output",
+    out,
+    "--config",
+    `${ROOT}/deno.json`,
+    ...PERMISSIONS,
+    `--v8-flags=${V8_FLAGS.join(",")}`,
+    `${ROOT}/src/main.ts`,
+  ];
+}
+
 async function sha256(path: string): Promise<string> {
   const d = new Uint8Array(await crypto.subtle.digest("SHA-256", await Deno.readFile(path)));
   return Array.from(d, (x) => x.toString(16).padStart(2, "0")).join("");
@@ -53,17 +78,7 @@ export async function build(target: string, outDir = `${ROOT}/dist`): Promise<st
     }
   }
   const res = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "compile",
-      "--target",
-      target,
-      "--output",
-      out,
-      "--config",
-      `${ROOT}/deno.json`,
-      ...PERMISSIONS,
-      `${ROOT}/src/main.ts`,
-    ],
+    args: compileArgs(target, out),
     stdout: "piped",
     stderr: "piped",
     env: { NO_COLOR: "1" },

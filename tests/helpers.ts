@@ -5,6 +5,8 @@
  * @module
  */
 
+import { V8_FLAGS } from "../src/launcher/self.ts";
+
 /** Project root. */
 export const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 /** Fixtures directory. */
@@ -33,6 +35,7 @@ export function hubifyArgv(args: string[]): string[] {
     "--allow-all",
     "--config",
     `${ROOT}/deno.json`,
+    `--v8-flags=${V8_FLAGS.join(",")}`,
     `${ROOT}/src/main.ts`,
     ...args,
   ];
