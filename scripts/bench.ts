@@ -16,6 +16,7 @@ import {
   hubifyArgv,
   listenerPid,
   Proc,
+  PYTHON,
   rssKiB,
   until,
 } from "../tests/helpers.ts";
@@ -129,6 +130,78 @@ async function wsEchoP50(url: string, n = 500): Promise<number> {
   return times[Math.floor(times.length / 2)];
 }
 
+/** Milliseconds from exec to the first 200 at `url` (polled every 2 ms), then stops the process. */
+async function firstOk(argv: string[], url: string): Promise<number> {
+  const t0 = performance.now();
+  const p = new Proc(argv);
+  try {
+    const deadline = t0 + 30_000;
+    while (true) {
+      const ok = await fetch(url).then(async (r) => {
+        await r.body?.cancel();
+        return r.status === 200;
+      }, () => false);
+      if (ok) return performance.now() - t0;
+      if (performance.now() > deadline) throw new Error(`${argv.join(" ")}: no 200 at ${url}`);
+      await new Promise((r) => setTimeout(r, 2));
+    }
+  } finally {
+    p.kill("SIGTERM");
+    await Promise.race([p.done(), new Promise((r) => setTimeout(r, 3000))]);
+    await p.stop();
+  }
+}
+
+/**
+ * Start-up, exec → first 200: the Python fixture service alone, then hubify running it as its
+ * command (the difference is what hubify adds), started as the user and, when root, as root with
+ * the privilege drop. Interleaved rounds.
+ */
+async function startup(dir: string, rounds: number): Promise<Record<string, number[]>> {
+  const out: Record<string, number[]> = {};
+  const asUser = Deno.uid() === 0 && (await have("setpriv"))
+    ? ["setpriv", "--reuid", "1000", "--regid", "100", "--clear-groups", "--"]
+    : Deno.uid() !== 0
+    ? []
+    : undefined;
+  for (let i = 0; i < rounds; i++) {
+    const sp = freePort();
+    (out.service ??= []).push(
+      await firstOk(
+        [PYTHON, `${FIXTURES}/service.py`, "--port", String(sp)],
+        `http://127.0.0.1:${sp}/x`,
+      ),
+    );
+    const hubifyRun = (extra: string[]) => {
+      const port = freePort();
+      return firstOk(
+        [
+          ...extra,
+          ...hubifyArgv([
+            "--ip",
+            "127.0.0.1",
+            "--port",
+            String(port),
+            "--home",
+            `${dir}/home-start`,
+            "--log-level",
+            "warn",
+            "--",
+            PYTHON,
+            `${FIXTURES}/service.py`,
+            "--port",
+            "{port}",
+          ]),
+        ],
+        `http://127.0.0.1:${port}/x`,
+      );
+    };
+    if (asUser) (out.hubify_user ??= []).push(await hubifyRun(asUser));
+    if (Deno.uid() === 0) (out.hubify_root ??= []).push(await hubifyRun([]));
+  }
+  return out;
+}
+
 interface Candidate {
   name: string;
   base: string;
@@ -191,7 +264,6 @@ server { listen 127.0.0.1:${nginxProxy};
 
     // hubify in front of the nginx upstream, started as users start it (as root: with the drop).
     const hub = freePort();
-    const t0 = performance.now();
     const hp = new Proc(
       hubifyArgv([
         "--ip",
@@ -215,7 +287,6 @@ server { listen 127.0.0.1:${nginxProxy};
       30_000,
       "hubify",
     );
-    const startupMs = performance.now() - t0;
     // The ws fixture is fronted by a second hubify so the first one stays a plain single-service proxy.
     const hubWs = freePort();
     const hw = new Proc(
@@ -340,13 +411,19 @@ server { listen 127.0.0.1:${nginxProxy};
         if (c.ws) push(c.name, "ws_p50_us", await wsEchoP50(c.ws));
       }
     }
+    console.error("start-up rounds");
+    const starts = await startup(dir, Math.max(ROUNDS, 5));
     const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
     const direct = rows.get(candidates[0].name)!;
     const result: Record<string, unknown> = {
       date: new Date().toISOString(),
       rounds: ROUNDS,
       seconds: SECONDS,
-      hubify_startup_ms: Math.round(startupMs),
+      startup_ms: Object.fromEntries(
+        Object.entries(starts).map((
+          [k, v],
+        ) => [k, { median: med(v), min: Math.min(...v), max: Math.max(...v) }]),
+      ),
       hubify: Deno.env.get("HUBIFY_BIN") ? "binary" : "source",
       candidates: {},
     };
@@ -378,9 +455,27 @@ server { listen 127.0.0.1:${nginxProxy};
       );
     }
     console.log(lines.join("\n"));
-    console.log(
-      `\nhubify start-up (exec → first proxied 200, ${result.hubify}): ${result.hubify_startup_ms} ms`,
-    );
+    const svc = med(starts.service);
+    const startLines = [
+      `start-up, exec → first 200 (${result.hubify}; medians of ${starts.service.length}):`,
+      `  service alone ${fmt(svc)} ms`,
+      ...(starts.hubify_user
+        ? [
+          `  hubify as the user ${fmt(med(starts.hubify_user))} ms (+${
+            fmt(med(starts.hubify_user) - svc)
+          })`,
+        ]
+        : []),
+      ...(starts.hubify_root
+        ? [
+          `  hubify as root, dropping to uid 1000 ${fmt(med(starts.hubify_root))} ms (+${
+            fmt(med(starts.hubify_root) - svc)
+          })`,
+        ]
+        : []),
+    ];
+    console.log(`\n${startLines.join("\n")}`);
+    lines.push("", ...startLines);
     await Deno.mkdir(`${ROOT}/bench-results`, { recursive: true });
     await Deno.writeTextFile(
       `${ROOT}/bench-results/latest.json`,

@@ -7,12 +7,14 @@
  *
  * @module
  */
-import { parseCli } from "./cli/program.ts";
-import { ConfigError } from "./config/load.ts";
-import { readConfig, redact } from "./config/read.ts";
+// Only light modules load statically. The command line (commander) and config validation (zod)
+// cost about 50 ms of start-up and 13 MiB of RSS; the unprivileged stage that the root stage starts
+// receives the validated configuration and never loads them, and the root stage never loads the
+// server (Hono, the proxy). Measured by the start-up rows of `deno task bench`.
+import { assertRunnable, ConfigError, ListenError } from "./errors.ts";
+import type { Config } from "./config/load.ts";
 import { log } from "./log/logger.ts";
-import { runRootStage } from "./launcher/launcher.ts";
-import { assertRunnable, ListenError, runServer } from "./run.ts";
+import { LAUNCHED_ENV } from "./launcher/self.ts";
 import { VERSION } from "./version.ts";
 
 const encoder = new TextEncoder();
@@ -21,6 +23,15 @@ const printErr = (s: string) => Deno.stderr.writeSync(encoder.encode(s));
 
 /** Runs hubify with `args`; resolves with the exit status. */
 export async function main(args: string[]): Promise<number> {
+  const launched = Deno.env.get(LAUNCHED_ENV);
+  if (launched !== undefined) return await runLaunched(launched);
+  // A non-root hubify serves in this process: load the server while the command line is parsed.
+  const server = Deno.uid() !== 0 ? import("./run.ts") : undefined;
+  server?.catch(() => {}); // awaited (and reported) below when used
+  const [{ parseCli }, { readConfig, redact }] = await Promise.all([
+    import("./cli/program.ts"),
+    import("./config/read.ts"),
+  ]);
   const action = parseCli(args);
   switch (action.kind) {
     case "exit":
@@ -46,6 +57,7 @@ export async function main(args: string[]): Promise<number> {
   }
   log.debug(`mode ${config.mode} (${config.modeReason})`);
   assertRunnable(config);
+  const { runRootStage } = await import("./launcher/launcher.ts");
   const code = await runRootStage({
     config,
     userExplicit: !/^default/.test(sources.user ?? "default"),
@@ -53,6 +65,32 @@ export async function main(args: string[]): Promise<number> {
     args,
   });
   if (code !== null) return code;
+  const { runServer } = await (server ?? import("./run.ts"));
+  return await runServer({ config, logger: log });
+}
+
+/**
+ * The unprivileged stage started by the root stage: the configuration arrives validated in
+ * {@link LAUNCHED_ENV}; the variable is removed so services never inherit it.
+ */
+async function runLaunched(json: string): Promise<number> {
+  Deno.env.delete(LAUNCHED_ENV);
+  const server = import("./run.ts");
+  let config: Config;
+  try {
+    config = JSON.parse(json);
+    if (typeof config !== "object" || config === null || !Array.isArray(config.services)) {
+      throw new Error("not an object with services");
+    }
+  } catch {
+    throw new ConfigError(
+      `${LAUNCHED_ENV} does not hold hubify's configuration: hubify's root stage sets it for the ` +
+        "unprivileged stage; unset it",
+    );
+  }
+  log.configure({ level: config.logLevel, format: config.logFormat });
+  if (config.umask !== undefined) Deno.umask(config.umask);
+  const { runServer } = await server;
   return await runServer({ config, logger: log });
 }
 

@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { type Config, ConfigError } from "./config/load.ts";
+import type { Config } from "./config/load.ts";
+import { assertRunnable, ConfigError, ListenError } from "./errors.ts";
 import type { Logger } from "./log/logger.ts";
 import { Supervisor } from "./supervisor/supervisor.ts";
 import { createApp } from "./server/app.ts";
@@ -14,18 +15,7 @@ import { HubGate } from "./hub/gate.ts";
 /** Signals that stop hubify gracefully. */
 export const STOP_SIGNALS: Deno.Signal[] = ["SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT"];
 
-/**
- * Usage errors that must stop hubify before it touches anything (the root stage chowns homes).
- * Throws {@link ConfigError}.
- */
-export function assertRunnable(config: Config): void {
-  if (config.services.length === 0) {
-    throw new ConfigError(
-      "no service to run: give a command (hubify -- my-server --port {port}), HUBIFY_COMMAND, " +
-        "services in --config, or --no-service to front a running service",
-    );
-  }
-}
+export { assertRunnable };
 
 /** Options for {@link runServer}. */
 export interface RunOptions {
@@ -143,10 +133,7 @@ export async function runServer(opts: RunOptions): Promise<number> {
   return code;
 }
 
-/** hubify could not open its listening socket. */
-export class ListenError extends Error {
-  override name = "ListenError";
-}
+export { ListenError };
 
 async function readTls(ssl: { keyFile: string; certFile: string; caFile: string }) {
   const read = async (path: string, name: string) => {

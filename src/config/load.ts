@@ -7,11 +7,9 @@
 import { z } from "zod";
 import { longFlag, OPTIONS, type OptionSpec, type RESTART_POLICIES } from "./options.ts";
 import { detectMode } from "./mode.ts";
+import { ConfigError } from "../errors.ts";
 
-/** A configuration error: one line naming the setting, the value and what is allowed. */
-export class ConfigError extends Error {
-  override name = "ConfigError";
-}
+export { ConfigError } from "../errors.ts";
 
 /** One supervised (or external) service. */
 export interface ServiceConfig {

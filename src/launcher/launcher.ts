@@ -12,14 +12,13 @@
 import type { Config } from "../config/load.ts";
 import type { Logger } from "../log/logger.ts";
 import { type LaunchPlan, parsePasswd, planLaunch } from "./plan.ts";
-import { selfCommand } from "./self.ts";
+import { LAUNCHED_ENV, selfCommand } from "./self.ts";
 import { exitStatus } from "../supervisor/service.ts";
 
 /** Signals the root stage forwards to the unprivileged stage. */
 export const FORWARDED_SIGNALS: Deno.Signal[] = ["SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT"];
 
-/** Env marker telling the child that the root stage already ran. */
-export const LAUNCHED_ENV = "HUBIFY_LAUNCHED";
+export { LAUNCHED_ENV };
 
 /** Options for {@link runRootStage}. */
 export interface RootStageOptions {
@@ -109,7 +108,6 @@ export async function runRootStage(opts: RootStageOptions): Promise<number | nul
     Deno.umask(config.umask);
     log.debug(`umask set to ${config.umask.toString(8).padStart(3, "0")}`);
   }
-  if (Deno.env.get(LAUNCHED_ENV)) return null;
   if (Deno.uid() !== 0) {
     log.info(
       `running as uid ${Deno.uid()} (not root): home setup, chown and privilege drop skipped`,
@@ -153,7 +151,9 @@ export async function runRootStage(opts: RootStageOptions): Promise<number | nul
     uid: plan.uid,
     gid: plan.gid,
     cwd,
-    env: { ...plan.env, [LAUNCHED_ENV]: "1" },
+    // The validated configuration: the child neither re-parses (no commander, no zod) nor needs to
+    // read a config file that only root may read.
+    env: { ...plan.env, [LAUNCHED_ENV]: JSON.stringify(config) },
     stdin: "inherit",
     stdout: "inherit",
     stderr: "inherit",

@@ -5,6 +5,12 @@
  */
 
 /**
+ * Set by the root stage for the unprivileged hubify it starts: the validated configuration as JSON.
+ * That stage removes it from its environment before it starts any service.
+ */
+export const LAUNCHED_ENV = "HUBIFY_LAUNCHED";
+
+/**
  * V8 flags hubify always runs with: baked into release binaries by `deno task build`, passed by
  * `deno task start` and by the root stage when it re-executes hubify from source.
  *

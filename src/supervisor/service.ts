@@ -9,7 +9,7 @@ import type { ServiceConfig } from "../config/load.ts";
 import type { Logger } from "../log/logger.ts";
 import { backoffDelay, shouldRestart, STABLE_RUN_MS } from "./backoff.ts";
 import { substitute } from "./command.ts";
-import { type Endpoint, freePort, probe } from "./readiness.ts";
+import { type Endpoint, freePort, nextProbeDelay, probe } from "./readiness.ts";
 
 /** Lifecycle state of a service. */
 export type ServiceState = "starting" | "ready" | "restarting" | "failed" | "stopped";
@@ -299,7 +299,7 @@ export class Service {
     const readyPath = cfg.readyPath
       ? substitute([cfg.readyPath], this.#placeholders())[0]
       : undefined;
-    let interval = 25;
+    let interval = nextProbeDelay(undefined, this.#probeMax);
     while (this.#child === child && this.#state === "starting") {
       if (await probe(this.endpoint, readyPath)) {
         if (this.#child !== child || this.#state !== "starting") return;
@@ -324,7 +324,7 @@ export class Service {
         return;
       }
       await new Promise((r) => setTimeout(r, interval));
-      interval = Math.min(this.#probeMax, interval * 2);
+      interval = nextProbeDelay(interval, this.#probeMax);
     }
   }
 

@@ -37,6 +37,16 @@ Deno.test("cli: no service at all is a usage error, found before anything is tou
   await assert.rejects(Deno.stat(home), "no home was created for a command line that cannot run");
 });
 
+Deno.test("cli: a stray HUBIFY_LAUNCHED (the root stage's hand-over) is refused clearly", async () => {
+  const p = hubify(["--", "true"], { env: { HUBIFY_LAUNCHED: "1" } });
+  assert.equal((await p.done()).code, 2);
+  assert.equal(
+    p.output.trim(),
+    "hubify: HUBIFY_LAUNCHED does not hold hubify's configuration: hubify's root stage sets it " +
+      "for the unprivileged stage; unset it",
+  );
+});
+
 Deno.test("cli: unknown option exits 2", async () => {
   const p = hubify(["--frobnicate"]);
   assert.equal((await p.done()).code, 2);

@@ -94,6 +94,51 @@ Deno.test({
 });
 
 Deno.test({
+  name:
+    "launcher: as root, the unprivileged stage gets the configuration, even from a root-only file",
+  ignore,
+  async fn() {
+    assert.ok(IS_ROOT, "this suite needs root (CI runs as root)");
+    const dir = await tempDir();
+    const port = freePort();
+    // uid 1000 cannot read this file: only the root stage reads it and hands the result over
+    await Deno.writeTextFile(
+      `${dir}/hubify.json`,
+      JSON.stringify({ env: { EXTRA: "from-root-only-file" }, logFormat: "json" }),
+    );
+    await Deno.chmod(`${dir}/hubify.json`, 0o600);
+    const p = hubify([
+      "--config",
+      `${dir}/hubify.json`,
+      "--home",
+      `${dir}/home`,
+      "--service-port",
+      String(port),
+      "--",
+      ...pythonService(),
+    ]);
+    try {
+      await until(
+        async () =>
+          (await getJson(`http://127.0.0.1:${port}/whoami`).catch(() => null))?.status === 200,
+        20_000,
+        "service",
+      );
+      const who = (await getJson(`http://127.0.0.1:${port}/whoami`)).body;
+      assert.equal(who.uid, 1000);
+      assert.equal(who.extra, "from-root-only-file");
+      assert.deepEqual(who.hubify_env, [], "the hand-over never reaches the service");
+      // only the unprivileged stage listens: its log line follows the file's format
+      const listening = p.lines.find((l) => l.includes("listening on"));
+      assert.equal(JSON.parse(listening!).level, "info", String(listening));
+    } finally {
+      p.kill("SIGTERM");
+      await p.done();
+    }
+  },
+});
+
+Deno.test({
   name: "launcher: as root, SIGTERM is forwarded, the exit status comes back, nothing is left",
   ignore,
   async fn() {
