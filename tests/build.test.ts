@@ -30,7 +30,7 @@ Deno.test("build: the baked permissions are explicit, never -A", () => {
 Deno.test("build: hubify's V8 flags are baked into the binary and used by every source entry", async () => {
   const args = compileArgs("x86_64-unknown-linux-gnu", "/tmp/out");
   const flag = `--v8-flags=${V8_FLAGS.join(",")}`;
-  assert.ok(V8_FLAGS.includes("--max-semi-space-size=2"));
+  assert.ok(V8_FLAGS.includes("--max-semi-space-size=8"));
   // before the main module, or deno compile would take it for an argument of the program
   assert.ok(args.indexOf(flag) >= 0 && args.indexOf(flag) < args.length - 1, args.join(" "));
   assert.ok(selfCommand([]).includes(flag), "the root stage's re-execution from source");

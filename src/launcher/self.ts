@@ -14,19 +14,18 @@ export const LAUNCHED_ENV = "HUBIFY_LAUNCHED";
  * V8 flags hubify always runs with: baked into release binaries by `deno task build`, passed by
  * `deno task start` and by the root stage when it re-executes hubify from source.
  *
- * `--max-semi-space-size=2` (MiB) caps V8's young generation. Under a c=64 load the default lets it
- * grow towards 16 MiB per semi-space, and the peak RSS of a proxy with 64 requests in flight went
- * from about 145-160 MiB to 120-124 MiB with the cap (interleaved rounds, `deno task bench`).
- * Scavenges cost in proportion to the objects that survive, and a proxy's survivors are the few
- * requests in flight, so the more frequent scavenges did not show in CPU per request beyond this
- * machine's noise.
+ * `--max-semi-space-size=8` (MiB) caps V8's young generation. Under the bench's c=64 load the default
+ * let the peak RSS reach 150-168 MiB. Interleaved A/B rounds (8 rounds of 3 s, same machine, same
+ * run) gave: default 150-168 MiB at 60-72 µs CPU per request; 8 MiB 111-113 MiB at 64-67 µs;
+ * 2 MiB 126 MiB but +12 µs per request (more objects survive two scavenges and are promoted while
+ * their request is still in flight); 4 and 12 MiB 127-129 MiB.
  *
  * @example
  * ```ts
  * const args = ["run", `--v8-flags=${V8_FLAGS.join(",")}`, "src/main.ts"];
  * ```
  */
-export const V8_FLAGS: readonly string[] = ["--max-semi-space-size=2"];
+export const V8_FLAGS: readonly string[] = ["--max-semi-space-size=8"];
 
 /**
  * The argv that runs this very program again with `args`.
