@@ -2,6 +2,14 @@ import assert from "node:assert/strict";
 import { framing, Http1Pool, UpstreamError } from "./http1.ts";
 
 const enc = new TextEncoder();
+
+async function until(ok: () => boolean, ms: number, what: string) {
+  const deadline = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 const dec = new TextDecoder();
 
 interface RawReq {
@@ -507,6 +515,53 @@ Deno.test("http1: idle timeout cuts a body that stalls, but not a slow reader", 
     const slow = await pool.request({ method: "GET", target: "/ok", headers: [], body: null });
     await new Promise((res) => setTimeout(res, 600));
     assert.equal(await new Response(slow.body).text(), "hello");
+  } finally {
+    pool.close();
+    srv.close();
+  }
+});
+
+Deno.test("http1: a connection idle past the pool's idle timeout is closed, never reused", async () => {
+  const srv = rawServer(async (_req, conn) => {
+    await write(conn, "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
+    return "keep";
+  });
+  const pool = new Http1Pool({ host: "127.0.0.1", port: srv.port }, { idleTimeoutMs: 100 });
+  try {
+    assert.equal((await get(pool)).status, 200);
+    assert.deepEqual(pool.stats(), { open: 1, idle: 1 });
+    await until(() => pool.stats().open === 0, 3000, "the sweeper closing the idle connection");
+    await until(() => srv.stats.open === 0, 3000, "the service seeing it closed");
+    assert.equal((await get(pool)).status, 200);
+    assert.equal(srv.stats.accepted, 2, "a fresh connection after the idle one expired");
+  } finally {
+    pool.close();
+    srv.close();
+  }
+});
+
+Deno.test("http1: header values lose surrounding spaces and tabs only; obs-text is kept", async () => {
+  const head = "HTTP/1.1 200 OK\r\nX-A:   spaced value \t \r\nX-B:\t\r\nX-Pad: v" +
+    " ".repeat(30000) + "w\r\ncontent-length: 0\r\n\r\n";
+  const bytes = new Uint8Array([...head].map((c) => c.charCodeAt(0)));
+  // obs-text (0xA0, a no-break space in latin-1) at both ends of a value is content, not OWS
+  const obs = new Uint8Array([...enc.encode("X-C: "), 0xa0, 0x61, 0xa0, 13, 10]);
+  const full = new Uint8Array(bytes.length + obs.length);
+  full.set(bytes.subarray(0, 17));
+  full.set(obs, 17);
+  full.set(bytes.subarray(17), 17 + obs.length);
+  const srv = rawServer(async (_req, conn) => {
+    await write(conn, full);
+    return "keep";
+  });
+  const pool = new Http1Pool({ host: "127.0.0.1", port: srv.port });
+  try {
+    const r = await pool.request({ method: "GET", target: "/", headers: [], body: null });
+    const h = Object.fromEntries(r.headers);
+    assert.equal(h["x-a"], "spaced value");
+    assert.equal(h["x-b"], "");
+    assert.equal(h["x-c"], "\u00a0a\u00a0");
+    assert.equal(h["x-pad"], "v" + " ".repeat(30000) + "w");
   } finally {
     pool.close();
     srv.close();
