@@ -156,16 +156,11 @@ function toResponse(res: UpstreamResponse, up: Upstream, fr: ForwardRequest): Re
       publicHost: fr.req.headers.get("host"),
       serviceHosts: up.hosts,
     };
-    for (const name of ["location", "content-location"]) {
-      const v = h.get(name);
-      if (v !== null) h.set(name, rewriteLocation(v, ctx));
-    }
-    const refresh = h.get("refresh");
-    if (refresh !== null) h.set("refresh", rewriteRefresh(refresh, ctx));
-    const cookies = h.getSetCookie();
-    if (cookies.length) {
-      h.delete("set-cookie");
-      for (const c of cookies) h.append("set-cookie", rewriteSetCookie(c, ctx));
+    for (let i = 0; i < h.length; i++) {
+      const [k, v] = h[i];
+      if (k === "location" || k === "content-location") h[i] = [k, rewriteLocation(v, ctx)];
+      else if (k === "refresh") h[i] = [k, rewriteRefresh(v, ctx)];
+      else if (k === "set-cookie") h[i] = [k, rewriteSetCookie(v, ctx)];
     }
   }
   if (fr.onBytes && res.contentLength) fr.onBytes("out", res.contentLength);

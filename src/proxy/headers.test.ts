@@ -64,7 +64,7 @@ Deno.test("filterCookies", () => {
 });
 
 Deno.test("responseHeaders: keeps Set-Cookie pairs and Content-Encoding, drops hop-by-hop", () => {
-  const h = responseHeaders([
+  const h = new Headers(responseHeaders([
     ["set-cookie", "a=1"],
     ["set-cookie", "b=2"],
     ["content-encoding", "gzip"],
@@ -72,11 +72,11 @@ Deno.test("responseHeaders: keeps Set-Cookie pairs and Content-Encoding, drops h
     ["connection", "x-drop"],
     ["x-drop", "1"],
     ["keep-alive", "timeout=5"],
-  ]);
+  ]));
   assert.deepEqual(h.getSetCookie(), ["a=1", "b=2"]);
   assert.equal(h.get("content-encoding"), "gzip");
   assert.equal(h.get("content-length"), "10");
   assert.equal(h.get("x-drop"), null);
   assert.equal(h.get("keep-alive"), null);
-  assert.equal(responseHeaders([["content-length", "10"]], true).get("content-length"), null);
+  assert.deepEqual(responseHeaders([["content-length", "10"]], true), []);
 });
