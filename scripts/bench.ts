@@ -2,7 +2,8 @@
  * `deno task bench [-- --rounds N --seconds S]`: hubify against a direct connection and peer proxies.
  *
  * Upstream: nginx (Debian) serving a 100 B and a 5 MB response, plus the Deno fixture for WebSocket
- * echo. Candidates: direct, hubify (standalone, default options), nginx as a proxy (1 worker) and
+ * echo. Candidates: direct, hubify (standalone, default options), nginx as a proxy (1 worker), the
+ * Deno.serve floor (scripts/bench_floor.ts: what Deno.serve costs with no proxying work) and
  * configurable-http-proxy, when installed. Load: wrk -t1. Candidates are interleaved over several
  * rounds; the table shows medians (min–max) and every figure as a ratio to direct from the same run.
  * Results go to stdout and bench-results/latest.json. Installs nginx and wrk from Debian when missing
@@ -20,6 +21,7 @@ import {
   rssKiB,
   until,
 } from "../tests/helpers.ts";
+import { V8_FLAGS } from "../src/launcher/self.ts";
 
 const args = Object.fromEntries(
   Deno.args.flatMap((a, i, all) => (a.startsWith("--") ? [[a.slice(2), all[i + 1]]] : [])),
@@ -211,6 +213,16 @@ interface Candidate {
 
 async function main() {
   await ensureTools();
+  if (!Deno.env.get("HUBIFY_BIN")) {
+    // From source, the unprivileged stage (uid 1000) can read the module cache but not write it:
+    // transpile and cache every module first, as a user's first run would, so start-up measures
+    // hubify and not the TypeScript transpiler.
+    await new Deno.Command(Deno.execPath(), {
+      args: ["cache", "--config", `${ROOT}/deno.json`, `${ROOT}/src/main.ts`],
+      stdout: "null",
+      stderr: "inherit",
+    }).output();
+  }
   const dir = await Deno.makeTempDir({ prefix: "hubify-bench-" });
   await Deno.chmod(dir, 0o755);
   await Deno.mkdir(`${dir}/www`, { mode: 0o755 });
@@ -322,6 +334,28 @@ server { listen 127.0.0.1:${nginxProxy};
       "nginx proxy",
     );
 
+    const floor = freePort();
+    procs.push(
+      new Proc([
+        Deno.execPath(),
+        "run",
+        "-A",
+        `--v8-flags=${V8_FLAGS.join(",")}`,
+        `${ROOT}/scripts/bench_floor.ts`,
+        "--port",
+        String(floor),
+        "--ws",
+        `ws://127.0.0.1:${wsPort}/ws`,
+      ]),
+    );
+    await until(
+      async () =>
+        (await fetch(`http://127.0.0.1:${floor}/small`).then((r) => r.status).catch(() => 0)) ===
+          200,
+      20_000,
+      "Deno.serve floor",
+    );
+
     const candidates: Candidate[] = [
       { name: "direct (nginx)", base: `http://127.0.0.1:${up}`, ws: `ws://127.0.0.1:${wsPort}/ws` },
       {
@@ -335,6 +369,12 @@ server { listen 127.0.0.1:${nginxProxy};
         base: `http://127.0.0.1:${nginxProxy}`,
         ws: `ws://127.0.0.1:${nginxProxy}/ws`,
         pid: () => childOf(Number(Deno.readTextFileSync(`${dir}/proxy.pid`))),
+      },
+      {
+        name: "Deno.serve floor",
+        base: `http://127.0.0.1:${floor}`,
+        ws: `ws://127.0.0.1:${floor}/ws`,
+        pid: () => listenerPid(floor),
       },
     ];
     if (await have("configurable-http-proxy")) {
@@ -412,7 +452,7 @@ server { listen 127.0.0.1:${nginxProxy};
       }
     }
     console.error("start-up rounds");
-    const starts = await startup(dir, Math.max(ROUNDS, 5));
+    const starts = await startup(dir, Math.max(ROUNDS, 7));
     const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
     const direct = rows.get(candidates[0].name)!;
     const result: Record<string, unknown> = {
@@ -454,6 +494,12 @@ server { listen 127.0.0.1:${nginxProxy};
         } µs${added("ws_p50_us")} | ${fmt(m("rss_idle_mib"))} / ${fmt(m("rss_load_mib"))} |`,
       );
     }
+    lines.push(
+      "",
+      "Deno.serve floor (scripts/bench_floor.ts): Deno.serve with no proxying work. 100 B made in " +
+        "place; 5 MB as 64 KiB JavaScript stream chunks, as any body read in JavaScript reaches " +
+        "Deno.serve; WebSocket: Deno.upgradeWebSocket bridged to Deno's WebSocket client.",
+    );
     console.log(lines.join("\n"));
     const svc = med(starts.service);
     const startLines = [

@@ -25,6 +25,23 @@ export async function acceptKey(key: string): Promise<string> {
 }
 
 /**
+ * Masking keys come from a pool of random bytes refilled 1,024 keys at a time: one
+ * `crypto.getRandomValues` call (an op into Rust) per frame showed on the per-message path. The keys
+ * stay unpredictable (RFC 6455 §5.3); each is used once.
+ */
+const maskPool = new Uint8Array(4096);
+let maskAt = maskPool.length;
+
+function nextMask(): Uint8Array {
+  if (maskAt === maskPool.length) {
+    crypto.getRandomValues(maskPool);
+    maskAt = 0;
+  }
+  maskAt += 4;
+  return maskPool.subarray(maskAt - 4, maskAt);
+}
+
+/**
  * Encodes one client-to-server frame (masked, FIN set).
  *
  * @example
@@ -35,7 +52,7 @@ export async function acceptKey(key: string): Promise<string> {
 export function encodeFrame(
   opcode: number,
   payload: Uint8Array,
-  mask = crypto.getRandomValues(new Uint8Array(4)),
+  mask: Uint8Array = nextMask(),
 ): Uint8Array {
   const len = payload.length;
   const headLen = len < 126 ? 2 : len < 65536 ? 4 : 10;
