@@ -71,6 +71,8 @@ export async function runServer(opts: RunOptions): Promise<number> {
     });
   }
   const app = createApp({ config, supervisor, logger: log, gate });
+  // The services start first: their own start-up overlaps with opening the server.
+  supervisor.start();
   let server: Deno.HttpServer<Deno.NetAddr>;
   try {
     const proto = tls ? "https" : "http";
@@ -87,6 +89,7 @@ export async function runServer(opts: RunOptions): Promise<number> {
     }, (req, info) => app.fetch(req, { remote: info.remoteAddr.hostname, proto }));
   } catch (e) {
     for (const [sig, h] of handlers) Deno.removeSignalListener(sig, h);
+    await supervisor.stop();
     const why = e instanceof Deno.errors.AddrInUse
       ? "address already in use"
       : (e as Error).message;
@@ -95,7 +98,6 @@ export async function runServer(opts: RunOptions): Promise<number> {
     );
   }
 
-  supervisor.start();
   // The hub must answer (jupyterhub-singleuser's start-up check); the server already listens, so
   // the hub's own readiness probe is answered meanwhile.
   const hubDown = new Promise<string>((resolve) => {

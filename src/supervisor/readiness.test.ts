@@ -1,20 +1,23 @@
 import assert from "node:assert/strict";
 import { nextProbeDelay, probe } from "./readiness.ts";
 
-Deno.test("nextProbeDelay: 5 ms first, a quarter longer each time, capped", () => {
-  const waits: number[] = [];
+Deno.test("nextProbeDelay: every 5 ms for the first second, then a quarter longer each time, capped", () => {
   let w: number | undefined;
-  for (let i = 0; i < 30; i++) waits.push(w = nextProbeDelay(w, 500));
-  assert.deepEqual(waits.slice(0, 4), [5, 6.25, 7.8125, 9.765625]);
-  assert.equal(waits.at(-1), 500);
-  assert.ok(waits.every((x, i) => i === 0 || x >= waits[i - 1]), "never shorter than before");
-  // a service that comes up within the first 100 ms is found less than 25 ms after
   let t = 0;
-  const times = [];
-  for (const x of waits) times.push(t += x);
-  const gapsBefore100 = times.filter((x) => x <= 100).map((x, i, a) => x - (a[i - 1] ?? 0));
-  assert.ok(Math.max(...gapsBefore100) < 25, `probe gaps in the first 100 ms: ${gapsBefore100}`);
-  assert.equal(nextProbeDelay(undefined, 2), 2, "the cap applies to the first wait too");
+  const probes: number[] = [];
+  while (t < 10_000) {
+    w = nextProbeDelay(w, 500, t);
+    t += w;
+    probes.push(t);
+  }
+  const first = probes.filter((x) => x <= 1000);
+  assert.ok(first.length >= 199, `${first.length} probes in the first second`);
+  assert.ok(first.every((x, i) => x - (first[i - 1] ?? 0) === 5));
+  const later = probes.filter((x) => x > 1000).map((x, i, a) => x - (a[i - 1] ?? 1000));
+  assert.ok(later.every((x, i) => i === 0 || x >= later[i - 1] - 1e-9), "backs off, never shorter");
+  assert.ok(Math.abs(Math.max(...later) - 500) < 1e-9, "capped");
+  assert.ok(probes.length < 260, `${probes.length} probes in 10 s`);
+  assert.equal(nextProbeDelay(undefined, 2, 0), 2, "the cap applies to the first wait too");
 });
 
 Deno.test("probe: TCP connect, then an HTTP GET below 500 when a path is given", async () => {

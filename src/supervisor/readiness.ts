@@ -71,16 +71,22 @@ export function freePort(host = "127.0.0.1"): number {
 }
 
 /**
- * The wait before the next readiness probe. Probing is frequent at first, when a quick service is
- * most likely to come up (a loopback connect costs about 0.1 ms, and every millisecond here is
- * start-up time users see), then backs off: 5 ms, a quarter longer each time, at most `maxMs`.
+ * The wait before the next readiness probe, given the time since the service started. Probing is
+ * frequent while a quick service is most likely to come up (a loopback connect costs about 0.1 ms,
+ * and every millisecond here is start-up time users see): every 5 ms for the first second, then a
+ * quarter longer each time, at most `maxMs`.
  *
  * @example
  * ```ts
- * let wait = nextProbeDelay(undefined, 500); // 5
- * wait = nextProbeDelay(wait, 500); // 6.25
+ * nextProbeDelay(undefined, 500, 0); // 5
+ * nextProbeDelay(5, 500, 1200); // 6.25
  * ```
  */
-export function nextProbeDelay(previous: number | undefined, maxMs: number): number {
-  return Math.min(maxMs, previous === undefined ? 5 : previous * 1.25);
+export function nextProbeDelay(
+  previous: number | undefined,
+  maxMs: number,
+  sinceStartMs: number,
+): number {
+  if (previous === undefined || sinceStartMs < 1000) return Math.min(maxMs, 5);
+  return Math.min(maxMs, previous * 1.25);
 }

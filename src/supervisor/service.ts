@@ -299,7 +299,7 @@ export class Service {
     const readyPath = cfg.readyPath
       ? substitute([cfg.readyPath], this.#placeholders())[0]
       : undefined;
-    let interval = nextProbeDelay(undefined, this.#probeMax);
+    let interval = nextProbeDelay(undefined, this.#probeMax, 0);
     while (this.#child === child && this.#state === "starting") {
       if (await probe(this.endpoint, readyPath)) {
         if (this.#child !== child || this.#state !== "starting") return;
@@ -324,7 +324,7 @@ export class Service {
         return;
       }
       await new Promise((r) => setTimeout(r, interval));
-      interval = nextProbeDelay(interval, this.#probeMax);
+      interval = nextProbeDelay(interval, this.#probeMax, Date.now() - this.#startedAt);
     }
   }
 

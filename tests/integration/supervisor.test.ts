@@ -180,3 +180,38 @@ Deno.test("supervisor: a graceful SIGTERM exit gives status 0", async () => {
     await p.stop();
   }
 });
+
+Deno.test("supervisor: when hubify cannot listen, the service it already started is stopped", async () => {
+  const dir = await tempDir();
+  await Deno.chmod(dir, 0o777); // the service (uid 1000 when run as root) writes here
+  const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (taken.addr as Deno.NetAddr).port;
+  try {
+    const p = hubify([
+      ...(await common()),
+      "--ip",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--",
+      // silent, so it would outlive hubify (a service that prints dies on the closed pipe)
+      "sh",
+      "-c",
+      `echo $$ >> ${dir}/starts; exec sleep 60`,
+    ]);
+    const s = await p.done();
+    assert.equal(s.code, 1, p.output);
+    assert.match(
+      p.output,
+      new RegExp(`hubify: cannot listen on 127\\.0\\.0\\.1:${port}: address already in use`),
+    );
+    // Services start while the server opens. One left behind would record its PID within
+    // moments and keep running: give it a second to show up.
+    await new Promise((r) => setTimeout(r, 1000));
+    const pids = (await Deno.readTextFile(`${dir}/starts`).catch(() => "")).split("\n")
+      .filter(Boolean).map(Number);
+    for (const pid of pids) await until(() => !alive(pid), 5000, `service ${pid} stopped`);
+  } finally {
+    taken.close();
+  }
+});
