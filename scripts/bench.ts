@@ -1,5 +1,6 @@
 /**
- * `deno task bench [-- --rounds N --seconds S]`: hubify against a direct connection and peer proxies.
+ * `deno task bench [-- --rounds N --seconds S --out FILE]`: hubify against a direct connection and
+ * peer proxies.
  *
  * Upstream: nginx (Debian) serving a 100 B and a 5 MB response, plus the Deno fixture for WebSocket
  * echo. Candidates: direct, hubify (standalone, default options), nginx as a proxy (1 worker), the
@@ -29,6 +30,7 @@ const args = Object.fromEntries(
 const ROUNDS = Number(args.rounds ?? 3);
 const SECONDS = Number(args.seconds ?? 3);
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+const OUT = args.out ?? `${ROOT}/bench-results/latest.json`;
 
 async function have(cmd: string): Promise<boolean> {
   return (await new Deno.Command("sh", { args: ["-c", `command -v ${cmd}`], stdout: "null" })
@@ -38,7 +40,7 @@ async function have(cmd: string): Promise<boolean> {
 async function ensureTools() {
   const missing = [];
   if (!(await have("wrk"))) missing.push("wrk");
-  if (!(await have("nginx")) && !(await exists("/usr/sbin/nginx"))) missing.push("nginx-light");
+  if (!(await have("nginx")) && !(await exists("/usr/sbin/nginx"))) missing.push("nginx");
   if (missing.length && Deno.uid() === 0) {
     console.error(`installing ${missing.join(" ")} from Debian`);
     await new Deno.Command("apt-get", {
@@ -522,12 +524,12 @@ server { listen 127.0.0.1:${nginxProxy};
     ];
     console.log(`\n${startLines.join("\n")}`);
     lines.push("", ...startLines);
-    await Deno.mkdir(`${ROOT}/bench-results`, { recursive: true });
+    await Deno.mkdir(OUT.slice(0, OUT.lastIndexOf("/")) || ".", { recursive: true });
     await Deno.writeTextFile(
-      `${ROOT}/bench-results/latest.json`,
+      OUT,
       JSON.stringify({ ...result, table: lines }, null, 2) + "\n",
     );
-    console.log(`results: bench-results/latest.json`);
+    console.log(`results: ${OUT}`);
   } finally {
     for (const p of procs.reverse()) {
       p.kill("SIGTERM");
