@@ -129,9 +129,12 @@ export class Conn {
 
   /** When the pending read started (0: none), for idle timeouts. */
   readingSince = 0;
+  /** Set while a body idle timeout watches this connection: only then are reads timed. */
+  timed = false;
 
-  /** One read from the socket, tracked for idle timeouts. */
+  /** One read from the socket, tracked for idle timeouts when {@link timed}. */
   async readInto(buf: Uint8Array): Promise<number | null> {
+    if (!this.timed) return await this.c.read(buf);
     this.readingSince = Date.now();
     try {
       return await this.c.read(buf);
@@ -636,6 +639,7 @@ export class Http1Pool {
       if (done) return;
       done = true;
       finished = true;
+      conn.timed = false;
       this.#streaming.delete(conn);
       if (ok && f.reusable && bodyDone && !bodyError && conn.buffered === 0 && !conn.closed) {
         this.#release(conn);
@@ -672,6 +676,7 @@ export class Http1Pool {
       };
     }
     if (this.#opts.bodyIdleTimeoutMs > 0) {
+      conn.timed = true;
       this.#streaming.add(conn);
       this.#watch();
     }

@@ -210,6 +210,15 @@ export function createApp(opts: AppOptions): App {
     return routes.every((r) => r.service.state === "ready") ? "ok" : "starting";
   }
 
+  // Built once, not per request.
+  const onActivity = gate ? () => gate.touch() : undefined;
+  const onWsOpen = () => {
+    metrics.wsOpen++;
+    metrics.wsTotal++;
+  };
+  const onWsClose = () => void metrics.wsOpen--;
+  const onBytes = (d: "in" | "out", n: number) => metrics.bytes(d, n);
+
   app.all("*", async (c) => {
     const req = c.req.raw;
     const url = req.url;
@@ -275,14 +284,11 @@ export function createApp(opts: AppOptions): App {
           set: identity,
           strip: gate?.strip,
         },
-        onActivity: gate ? () => gate.touch() : undefined,
+        onActivity,
         rewrite: config.rewrite,
-        onWsOpen: () => {
-          metrics.wsOpen++;
-          metrics.wsTotal++;
-        },
-        onWsClose: () => metrics.wsOpen--,
-        onBytes: (d, n) => metrics.bytes(d, n),
+        onWsOpen,
+        onWsClose,
+        onBytes,
       });
       metrics.observe(res.status, (performance.now() - started) / 1000);
       return res;
