@@ -114,7 +114,7 @@ export async function forward(up: Upstream, fr: ForwardRequest): Promise<Respons
     headers,
     body: hasBody ? req.body : null,
     bodyLength: hasBody ? bodyLength : undefined,
-    signal: req.signal,
+    signal: () => req.signal,
   });
   return toResponse(res, up, fr);
 }

@@ -567,3 +567,62 @@ Deno.test("http1: header values lose surrounding spaces and tabs only; obs-text 
     srv.close();
   }
 });
+
+Deno.test("http1: a client that goes away while the service thinks stops the exchange", async () => {
+  // never answers; notices when hubify closes the connection
+  const srv = rawServer(async (_req, conn) => {
+    await conn.read(new Uint8Array(1)).catch(() => null);
+    return "close";
+  });
+  const pool = new Http1Pool({ host: "127.0.0.1", port: srv.port });
+  const ac = new AbortController();
+  let reads = 0;
+  try {
+    const pending = pool.request({
+      method: "GET",
+      target: "/think",
+      headers: [],
+      body: null,
+      signal: () => (reads++, ac.signal),
+    });
+    await until(() => srv.stats.requests === 1, 3000, "the request at the service");
+    ac.abort();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const limit = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error("still waiting 5 s after the abort")), 5000);
+    });
+    await assert.rejects(
+      Promise.race([pending, limit]).finally(() => clearTimeout(timer)),
+      (e: unknown) => {
+        assert.ok(e instanceof UpstreamError);
+        assert.equal(e.message, "the client went away");
+        return true;
+      },
+    );
+    await until(() => srv.stats.open === 0, 3000, "the service seeing the connection closed");
+    assert.equal(srv.stats.accepted, 1, "not replayed on another connection");
+    assert.equal(pool.stats().open, 0);
+    assert.ok(reads >= 1);
+    // an answer that comes at once never reads the client's signal
+    const quick = rawServer(async (_req, conn) => {
+      await write(conn, "HTTP/1.1 204 No Content\r\n\r\n");
+      return "keep";
+    });
+    const p2 = new Http1Pool({ host: "127.0.0.1", port: quick.port });
+    let quickReads = 0;
+    const r = await p2.request({
+      method: "GET",
+      target: "/",
+      headers: [],
+      body: null,
+      signal: () => (quickReads++, ac.signal),
+    });
+    assert.equal(r.status, 204);
+    assert.equal(quickReads, 0);
+    p2.close();
+    quick.close();
+  } finally {
+    pool.close();
+    srv.close();
+  }
+});

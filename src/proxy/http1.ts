@@ -28,8 +28,23 @@ export interface UpstreamRequest {
   body: ReadableStream<Uint8Array> | null;
   /** Body length when known (sent as Content-Length), else the body is sent chunked. */
   bodyLength?: number;
-  /** Aborts the exchange (the client went away). */
-  signal?: AbortSignal;
+  /**
+   * The client's abort signal, read only when the service is slow to answer: the pool's sweeper
+   * starts watching it for an exchange still waiting for its response head. (Reading a Deno.serve
+   * request's `signal` registers a cancellation op and two listener calls per request; they showed
+   * in the c=64 profile, and most answers come long before a sweep.)
+   */
+  signal?: () => AbortSignal;
+}
+
+/** An exchange waiting for its response head, as the sweeper sees it. */
+interface Waiting {
+  deadline: number;
+  conn: Conn;
+  timedOut: boolean;
+  signal?: () => AbortSignal;
+  /** Stops watching the client's signal, once watched. */
+  unwatch?: () => void;
 }
 
 /** The upstream's response. */
@@ -81,6 +96,7 @@ const MAX_HEAD = 64 * 1024;
 const MAX_HEADERS = 256;
 const MAX_TRAILER = 16 * 1024;
 const READ_SIZE = 64 * 1024;
+const CLIENT_GONE = "the client went away";
 /** Bodies up to this size that are already buffered are returned whole. */
 const SMALL_BODY = 16 * 1024;
 /** Request-body bytes queued for the socket before reading pauses. */
@@ -411,12 +427,12 @@ export class Http1Pool {
    * Head timeouts: one sweeping timer for all waiting exchanges instead of a setTimeout and a
    * clearTimeout per request (they showed in the c=64 profile).
    */
-  #waiting = new Set<{ deadline: number; conn: Conn; timedOut: boolean }>();
+  #waiting = new Set<Waiting>();
   /** Connections whose response body is streaming (for the idle timeout). */
   #streaming = new Set<Conn>();
   #sweeper: ReturnType<typeof setInterval> | undefined;
 
-  #watch(w?: { deadline: number; conn: Conn; timedOut: boolean }) {
+  #watch(w?: Waiting) {
     if (w) this.#waiting.add(w);
     if (this.#sweeper !== undefined) return;
     const shortest = Math.min(
@@ -432,6 +448,14 @@ export class Http1Pool {
           x.timedOut = true;
           this.#waiting.delete(x);
           x.conn.close();
+        } else if (x.signal && !x.unwatch) {
+          // Still no head at this sweep: from now on a client that goes away stops the exchange.
+          const signal = x.signal();
+          const conn = x.conn;
+          const onAbort = () => conn.close(CLIENT_GONE);
+          if (signal.aborted) onAbort();
+          signal.addEventListener("abort", onAbort, { once: true });
+          x.unwatch = () => signal.removeEventListener("abort", onAbort);
         }
       }
       const idle = this.#opts.bodyIdleTimeoutMs;
@@ -510,11 +534,12 @@ export class Http1Pool {
         return await this.#exchange(conn, req);
       } catch (e) {
         this.#discard(conn);
+        if (conn.closeReason === CLIENT_GONE) throw new UpstreamError(CLIENT_GONE, 502, "reset");
         // A reused connection the service had already closed: replay once when nothing was consumed.
         const stale = e instanceof UpstreamError && e.kind === "reset" && reused;
         if (stale && attempt === 0 && !hasBody && IDEMPOTENT.has(req.method)) continue;
         if (e instanceof UpstreamError) throw e;
-        if (req.signal?.aborted) throw new UpstreamError("the client went away", 502, "reset");
+        if (req.signal?.().aborted) throw new UpstreamError(CLIENT_GONE, 502, "reset");
         throw new UpstreamError(
           `error talking to the service: ${(e as Error).message}`,
           502,
@@ -538,9 +563,12 @@ export class Http1Pool {
     let bodyDone = req.body === null;
     let bodyError: unknown;
     let finished = false;
-    const onAbort = () => conn.close();
-    req.signal?.addEventListener("abort", onAbort, { once: true });
-    const wait = { deadline: Date.now() + this.#opts.headTimeoutMs, conn, timedOut: false };
+    const wait: Waiting = {
+      deadline: Date.now() + this.#opts.headTimeoutMs,
+      conn,
+      timedOut: false,
+      signal: req.signal,
+    };
     this.#watch(wait);
 
     await conn.writeAll(encodeHead(head));
@@ -625,10 +653,10 @@ export class Http1Pool {
         "reset",
       );
     } finally {
+      // From here on a client disconnect shows as a cancelled body stream.
       this.#waiting.delete(wait);
+      wait.unwatch?.();
     }
-    // From here on a client disconnect shows as a cancelled body stream.
-    req.signal?.removeEventListener("abort", onAbort);
     if (h.status === 101) {
       throw new UpstreamError("unexpected 101 Switching Protocols", 502, "protocol");
     }
