@@ -82,7 +82,8 @@ function childOf(pid: number): number | undefined {
   return undefined;
 }
 
-interface WrkResult {
+/** What the bench reads from one wrk run. */
+export interface WrkResult {
   rps: number;
   p50us: number;
   bytesPerSec: number;
@@ -101,6 +102,24 @@ function parseBytes(s: string): number {
     ({ B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3 } as Record<string, number>)[m[2]];
 }
 
+/**
+ * Reads wrk's `--latency` report; null when a figure is missing.
+ *
+ * @example
+ * ```ts ignore
+ * parseWrk(report); // { rps: 6300.5, p50us: 131, bytesPerSec: 1.5e6, requests: 12600 }
+ * ```
+ */
+export function parseWrk(text: string): WrkResult | null {
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1] ?? NaN);
+  // the distribution line, not a "98.50%" in the thread stats above it
+  const p50 = parseDuration(/^\s+50%\s+(\S+)\s*$/m.exec(text)?.[1] ?? "");
+  const bps = parseBytes(/Transfer\/sec:\s+(\S+)/.exec(text)?.[1] ?? "");
+  const requests = Number(/(\d+) requests in/.exec(text)?.[1] ?? NaN);
+  if (![rps, p50, bps, requests].every(Number.isFinite)) return null;
+  return { rps, p50us: p50, bytesPerSec: bps, requests };
+}
+
 async function wrk(url: string, conns: number, seconds: number): Promise<WrkResult> {
   const out = await new Deno.Command("wrk", {
     args: ["-t1", `-c${conns}`, `-d${seconds}s`, "--latency", url],
@@ -108,11 +127,13 @@ async function wrk(url: string, conns: number, seconds: number): Promise<WrkResu
     stderr: "piped",
   }).output();
   const text = new TextDecoder().decode(out.stdout);
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1] ?? NaN);
-  const p50 = parseDuration(/50%\s+(\S+)/.exec(text)?.[1] ?? "");
-  const bps = parseBytes(/Transfer\/sec:\s+(\S+)/.exec(text)?.[1] ?? "");
-  const requests = Number(/(\d+) requests in/.exec(text)?.[1] ?? NaN);
-  return { rps, p50us: p50, bytesPerSec: bps, requests };
+  const r = parseWrk(text);
+  if (!r) {
+    throw new Error(
+      `wrk ${url} c=${conns}: unexpected output\n${text}${new TextDecoder().decode(out.stderr)}`,
+    );
+  }
+  return r;
 }
 
 /**
@@ -543,4 +564,4 @@ server { listen 127.0.0.1:${nginxProxy};
   }
 }
 
-await main();
+if (import.meta.main) await main();

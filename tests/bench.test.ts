@@ -1,9 +1,36 @@
 /**
- * The benchmark script end to end, one short round: it must keep working on a fresh machine.
- * It asserts what was measured, never how fast (timings belong to the bench, not to tests).
+ * The benchmark and profiling scripts end to end, short runs: they must keep working on a fresh
+ * machine. They assert what was measured, never how fast (timings belong to the bench, not tests).
  */
 import assert from "node:assert/strict";
 import { IN_CI, IS_ROOT, tempDir } from "./helpers.ts";
+import { parseWrk } from "../scripts/bench.ts";
+
+Deno.test("bench: wrk's report is read from the right lines", () => {
+  // A thread-stats column ending in "50%" once passed for the median line.
+  const report = `Running 1s test @ http://127.0.0.1:8080/small
+  1 threads and 1 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency   138.00us   12.00us   1.00ms   98.50%
+    Req/Sec     6.30k   150.00     6.50k    50.00%
+  Latency Distribution
+     50%  131.00us
+     75%  140.00us
+     90%    1.20ms
+     99%    2.00ms
+  6301 requests in 1.00s, 1.50MB read
+Requests/sec:   6300.50
+Transfer/sec:      1.50MB
+`;
+  assert.deepEqual(parseWrk(report), {
+    rps: 6300.5,
+    p50us: 131,
+    bytesPerSec: 1.5 * 1024 * 1024,
+    requests: 6301,
+  });
+  assert.equal(parseWrk(report.replace("     50%  131.00us\n", "")), null, "no median: no result");
+  assert.equal(parseWrk("unable to connect to 127.0.0.1:1 Connection refused"), null);
+});
 
 async function have(cmd: string): Promise<boolean> {
   const out = await new Deno.Command("sh", { args: ["-c", `command -v ${cmd}`], stdout: "null" })
@@ -62,5 +89,34 @@ Deno.test({
     }
     assert.match(stdout, /service alone \d+ ms/);
     assert.equal(r.table.length > names.length, true);
+  },
+});
+
+Deno.test({
+  name: "profile: a short profile under load names hubify's own functions and Deno's ops",
+  ignore: !tools && !IS_ROOT && !IN_CI,
+  async fn() {
+    const run = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        new URL("../scripts/profile.ts", import.meta.url).pathname,
+        "--seconds",
+        "1",
+        "--top",
+        "200",
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const out = new TextDecoder().decode(run.stdout);
+    assert.equal(run.code, 0, new TextDecoder().decode(run.stderr) + out);
+    assert.match(out, /^hubify, c=64, 1 s: [\d.]+ req\/s; self time by function:$/m);
+    const rows = out.split("\n").filter((l) => /^\s*\d+\.\d % {2}/.test(l));
+    assert.ok(rows.length > 20, out);
+    assert.ok(rows.some((l) => /proxy\/http1\.ts:\d+$/.test(l)), "hubify's upstream client");
+    assert.ok(rows.some((l) => / {2}op_write$/.test(l)), "Deno's socket write op");
+    const shares = rows.map((l) => Number(l.trim().split(" ")[0]));
+    assert.ok(shares.every((x, i) => i === 0 || x <= shares[i - 1]), "sorted by self time");
   },
 });

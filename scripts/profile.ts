@@ -1,0 +1,132 @@
+/**
+ * `deno run -A scripts/profile.ts [--seconds S --top N --concurrency C]`: where hubify's CPU goes
+ * under load. Starts the Deno upstream fixture and hubify from source with the V8 inspector on,
+ * samples a CPU profile over the DevTools protocol while `wrk` drives C connections, and prints the
+ * functions with the most self time (JavaScript functions, Deno ops such as `op_write`, and the
+ * garbage collector). Timings vary with the machine; the shares are what to compare.
+ *
+ * It is how the per-request timers, the Headers copies and the abort-signal registration were found
+ * (see git log). Source runs only: a compiled binary has no inspector flag here.
+ *
+ * @module
+ */
+import { FIXTURES, freePort, Proc, until } from "../tests/helpers.ts";
+import { V8_FLAGS } from "../src/launcher/self.ts";
+
+const args = Object.fromEntries(
+  Deno.args.flatMap((a, i, all) => (a.startsWith("--") ? [[a.slice(2), all[i + 1]]] : [])),
+);
+const SECONDS = Number(args.seconds ?? 5);
+const TOP = Number(args.top ?? 30);
+const CONNS = Number(args.concurrency ?? 64);
+const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+
+interface ProfileNode {
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  hitCount: number;
+}
+
+/** Calls DevTools protocol methods over one WebSocket. */
+async function devtools(url: string) {
+  const ws = new WebSocket(url);
+  await new Promise((resolve, reject) => {
+    ws.onopen = resolve;
+    ws.onerror = () => reject(new Error(`cannot reach the inspector at ${url}`));
+  });
+  let id = 0;
+  const pending = new Map<number, (result: unknown) => void>();
+  ws.onmessage = (e) => {
+    const m = JSON.parse(e.data);
+    pending.get(m.id)?.(m.result);
+    pending.delete(m.id);
+  };
+  return {
+    call: <T>(method: string, params = {}) =>
+      new Promise<T>((resolve) => {
+        pending.set(++id, resolve as (r: unknown) => void);
+        ws.send(JSON.stringify({ id, method, params }));
+      }),
+    close: () => ws.close(),
+  };
+}
+
+async function main() {
+  const up = freePort();
+  const port = freePort();
+  const dir = await Deno.makeTempDir({ prefix: "hubify-profile-" });
+  const procs: Proc[] = [];
+  try {
+    procs.push(
+      new Proc([Deno.execPath(), "run", "-A", `${FIXTURES}/upstream.ts`, "--port", String(up)]),
+    );
+    await until(
+      async () =>
+        (await fetch(`http://127.0.0.1:${up}/`).then((r) => r.text()).catch(() => "")) !== "",
+      20_000,
+      "the upstream fixture",
+    );
+    // One process: as root, --uid 0 skips the privilege drop so the profiled process is the server.
+    const hub = new Proc([
+      Deno.execPath(),
+      "run",
+      "-A",
+      "--config",
+      `${ROOT}/deno.json`,
+      `--v8-flags=${V8_FLAGS.join(",")}`,
+      "--inspect=127.0.0.1:0",
+      `${ROOT}/src/main.ts`,
+      "--ip",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--no-service",
+      "--service-port",
+      String(up),
+      "--home",
+      `${dir}/home`,
+      ...(Deno.uid() === 0 ? ["--uid", "0"] : []),
+      "--log-level",
+      "error",
+    ]);
+    procs.push(hub);
+    const inspector = (await hub.waitFor(/Debugger listening on (ws:\/\/\S+)/))[1];
+    await until(
+      async () =>
+        (await fetch(`http://127.0.0.1:${port}/`).then((r) => r.status).catch(() => 0)) === 200,
+      20_000,
+      "hubify",
+    );
+    const dt = await devtools(inspector);
+    await dt.call("Profiler.enable");
+    await dt.call("Profiler.setSamplingInterval", { interval: 100 });
+    await dt.call("Profiler.start");
+    const load = await new Deno.Command("wrk", {
+      args: ["-t1", `-c${CONNS}`, `-d${SECONDS}s`, `http://127.0.0.1:${port}/`],
+      stdout: "piped",
+    }).output();
+    const { profile } = await dt.call<{ profile: { nodes: ProfileNode[] } }>("Profiler.stop");
+    dt.close();
+    const rps = /Requests\/sec:\s+([\d.]+)/.exec(new TextDecoder().decode(load.stdout))?.[1];
+    const self = new Map<string, number>();
+    let total = 0;
+    for (const n of profile.nodes) {
+      const f = n.callFrame;
+      const where = f.url ? ` ${f.url.split("/").slice(-2).join("/")}:${f.lineNumber + 1}` : "";
+      const key = `${f.functionName || "(anonymous)"}${where}`;
+      self.set(key, (self.get(key) ?? 0) + n.hitCount);
+      total += n.hitCount;
+    }
+    console.log(`hubify, c=${CONNS}, ${SECONDS} s: ${rps ?? "?"} req/s; self time by function:`);
+    for (const [k, v] of [...self].sort((a, b) => b[1] - a[1]).slice(0, TOP)) {
+      console.log(`${(100 * v / total).toFixed(1).padStart(5)} %  ${k}`);
+    }
+  } finally {
+    for (const p of procs.reverse()) {
+      p.kill("SIGTERM");
+      await p.stop();
+    }
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}
+
+await main();
