@@ -14,6 +14,7 @@
 import { assertRunnable, ConfigError, ListenError } from "./errors.ts";
 import type { Config } from "./config/load.ts";
 import { log } from "./log/logger.ts";
+import { applyUmask, runRootStage } from "./launcher/launcher.ts";
 import { LAUNCHED_ENV } from "./launcher/self.ts";
 import { VERSION } from "./version.ts";
 
@@ -57,7 +58,6 @@ export async function main(args: string[]): Promise<number> {
   }
   log.debug(`mode ${config.mode} (${config.modeReason})`);
   assertRunnable(config);
-  const { runRootStage } = await import("./launcher/launcher.ts");
   const code = await runRootStage({
     config,
     userExplicit: !/^default/.test(sources.user ?? "default"),
@@ -89,7 +89,7 @@ async function runLaunched(json: string): Promise<number> {
     );
   }
   log.configure({ level: config.logLevel, format: config.logFormat });
-  if (config.umask !== undefined) Deno.umask(config.umask);
+  applyUmask(config, log);
   const { runServer } = await server;
   return await runServer({ config, logger: log });
 }

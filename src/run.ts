@@ -15,8 +15,6 @@ import { HubGate } from "./hub/gate.ts";
 /** Signals that stop hubify gracefully. */
 export const STOP_SIGNALS: Deno.Signal[] = ["SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT"];
 
-export { assertRunnable };
-
 /** Options for {@link runServer}. */
 export interface RunOptions {
   config: Config;
@@ -134,8 +132,6 @@ export async function runServer(opts: RunOptions): Promise<number> {
   for (const [sig, h] of handlers) Deno.removeSignalListener(sig, h);
   return code;
 }
-
-export { ListenError };
 
 async function readTls(ssl: { keyFile: string; certFile: string; caFile: string }) {
   const read = async (path: string, name: string) => {

@@ -18,8 +18,6 @@ import { exitStatus } from "../supervisor/service.ts";
 /** Signals the root stage forwards to the unprivileged stage. */
 export const FORWARDED_SIGNALS: Deno.Signal[] = ["SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT"];
 
-export { LAUNCHED_ENV };
-
 /** Options for {@link runRootStage}. */
 export interface RootStageOptions {
   config: Config;
@@ -99,15 +97,27 @@ export async function prepareHome(plan: LaunchPlan, log: Logger): Promise<void> 
 }
 
 /**
+ * Sets the process umask from `--umask` (services inherit it). Both stages call it: the root stage
+ * before it prepares the home, the unprivileged stage before it starts services.
+ *
+ * @example
+ * ```ts ignore
+ * applyUmask(config, log); // umask 027 when config.umask is 0o027
+ * ```
+ */
+export function applyUmask(config: Config, log: Logger): void {
+  if (config.umask === undefined) return;
+  Deno.umask(config.umask);
+  log.debug(`umask set to ${config.umask.toString(8).padStart(3, "0")}`);
+}
+
+/**
  * Runs the root stage when hubify is root. Returns `null` when the caller should go on in this
  * process (not root, or the target uid is 0), else the exit status to exit with.
  */
 export async function runRootStage(opts: RootStageOptions): Promise<number | null> {
   const { config, logger: log } = opts;
-  if (config.umask !== undefined) {
-    Deno.umask(config.umask);
-    log.debug(`umask set to ${config.umask.toString(8).padStart(3, "0")}`);
-  }
+  applyUmask(config, log);
   if (Deno.uid() !== 0) {
     log.info(
       `running as uid ${Deno.uid()} (not root): home setup, chown and privilege drop skipped`,
