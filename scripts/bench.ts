@@ -12,7 +12,9 @@
  *
  * @module
  */
+import { scriptArgs } from "./args.ts";
 import {
+  answers200,
   FIXTURES,
   freePort,
   hubifyArgv,
@@ -21,18 +23,18 @@ import {
   PYTHON,
   rssKiB,
   until,
+  untilOk,
 } from "../tests/helpers.ts";
 import { V8_FLAGS } from "../src/launcher/self.ts";
 
-const args = Object.fromEntries(
-  Deno.args.flatMap((a, i, all) => (a.startsWith("--") ? [[a.slice(2), all[i + 1]]] : [])),
-);
+const args = scriptArgs(Deno.args);
 const ROUNDS = Number(args.rounds ?? 3);
 const SECONDS = Number(args.seconds ?? 3);
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const OUT = args.out ?? `${ROOT}/bench-results/latest.json`;
 
-async function have(cmd: string): Promise<boolean> {
+/** True when `cmd` is on PATH (or an executable path). */
+export async function have(cmd: string): Promise<boolean> {
   return (await new Deno.Command("sh", { args: ["-c", `command -v ${cmd}`], stdout: "null" })
     .output()).code === 0;
 }
@@ -166,11 +168,7 @@ async function firstOk(argv: string[], url: string): Promise<number> {
   try {
     const deadline = t0 + 30_000;
     while (true) {
-      const ok = await fetch(url).then(async (r) => {
-        await r.body?.cancel();
-        return r.status === 200;
-      }, () => false);
-      if (ok) return performance.now() - t0;
+      if (await answers200(url)) return performance.now() - t0;
       if (performance.now() > deadline) throw new Error(`${argv.join(" ")}: no 200 at ${url}`);
       await new Promise((r) => setTimeout(r, 2));
     }
@@ -294,12 +292,7 @@ server { listen 127.0.0.1:${nginxProxy};
       10_000,
       "nginx upstream",
     );
-    await until(
-      async () =>
-        (await fetch(`http://127.0.0.1:${wsPort}/`).then((r) => r.text()).catch(() => "")) !== "",
-      20_000,
-      "ws upstream",
-    );
+    await untilOk(`http://127.0.0.1:${wsPort}/`, 20_000, "ws upstream");
 
     // hubify in front of the nginx upstream, started as users start it (as root: with the drop).
     const hub = freePort();
@@ -320,12 +313,7 @@ server { listen 127.0.0.1:${nginxProxy};
       {},
     );
     procs.push(hp);
-    await until(
-      async () =>
-        (await fetch(`http://127.0.0.1:${hub}/small`).then((r) => r.status).catch(() => 0)) === 200,
-      30_000,
-      "hubify",
-    );
+    await untilOk(`http://127.0.0.1:${hub}/small`, 30_000, "hubify");
     // The ws fixture is fronted by a second hubify so the first one stays a plain single-service proxy.
     const hubWs = freePort();
     const hw = new Proc(
@@ -344,22 +332,10 @@ server { listen 127.0.0.1:${nginxProxy};
       ]),
     );
     procs.push(hw);
-    await until(
-      async () =>
-        (await fetch(`http://127.0.0.1:${hubWs}/`).then((r) => r.status).catch(() => 0)) === 200,
-      30_000,
-      "hubify ws",
-    );
+    await untilOk(`http://127.0.0.1:${hubWs}/`, 30_000, "hubify ws");
 
     procs.push(new Proc([NGINX, "-c", `${dir}/proxy.conf`]));
-    await until(
-      async () =>
-        (await fetch(`http://127.0.0.1:${nginxProxy}/small`).then((r) => r.status).catch(() =>
-          0
-        )) === 200,
-      10_000,
-      "nginx proxy",
-    );
+    await untilOk(`http://127.0.0.1:${nginxProxy}/small`, 10_000, "nginx proxy");
 
     const floor = freePort();
     procs.push(
@@ -375,13 +351,7 @@ server { listen 127.0.0.1:${nginxProxy};
         `ws://127.0.0.1:${wsPort}/ws`,
       ]),
     );
-    await until(
-      async () =>
-        (await fetch(`http://127.0.0.1:${floor}/small`).then((r) => r.status).catch(() => 0)) ===
-          200,
-      20_000,
-      "Deno.serve floor",
-    );
+    await untilOk(`http://127.0.0.1:${floor}/small`, 20_000, "Deno.serve floor");
 
     const candidates: Candidate[] = [
       { name: "direct (nginx)", base: `http://127.0.0.1:${up}`, ws: `ws://127.0.0.1:${wsPort}/ws` },
@@ -426,13 +396,7 @@ server { listen 127.0.0.1:${nginxProxy};
           env: { NODE_PATH: "/usr/share/nodejs", CONFIGPROXY_AUTH_TOKEN: "bench" },
         }),
       );
-      await until(
-        async () =>
-          (await fetch(`http://127.0.0.1:${chp}/small`).then((r) => r.status).catch(() => 0)) ===
-            200,
-        20_000,
-        "chp",
-      );
+      await untilOk(`http://127.0.0.1:${chp}/small`, 20_000, "chp");
       await fetch(`http://127.0.0.1:${chpApi}/api/routes/ws`, {
         method: "POST",
         headers: { authorization: "token bench" },

@@ -12,9 +12,8 @@
  *
  * @module
  */
-const args = Object.fromEntries(
-  Deno.args.flatMap((a, i, all) => (a.startsWith("--") ? [[a.slice(2), all[i + 1]]] : [])),
-);
+import { scriptArgs } from "./args.ts";
+const args = scriptArgs(Deno.args);
 const small = new TextEncoder().encode("x".repeat(100));
 const chunk = new Uint8Array(64 * 1024).fill(97);
 const CHUNKS = 80; // 5 MiB

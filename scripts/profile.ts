@@ -10,12 +10,11 @@
  *
  * @module
  */
-import { FIXTURES, freePort, Proc, until } from "../tests/helpers.ts";
+import { scriptArgs } from "./args.ts";
+import { FIXTURES, freePort, Proc, untilOk } from "../tests/helpers.ts";
 import { V8_FLAGS } from "../src/launcher/self.ts";
 
-const args = Object.fromEntries(
-  Deno.args.flatMap((a, i, all) => (a.startsWith("--") ? [[a.slice(2), all[i + 1]]] : [])),
-);
+const args = scriptArgs(Deno.args);
 const SECONDS = Number(args.seconds ?? 5);
 const TOP = Number(args.top ?? 30);
 const CONNS = Number(args.concurrency ?? 64);
@@ -59,12 +58,7 @@ async function main() {
     procs.push(
       new Proc([Deno.execPath(), "run", "-A", `${FIXTURES}/upstream.ts`, "--port", String(up)]),
     );
-    await until(
-      async () =>
-        (await fetch(`http://127.0.0.1:${up}/`).then((r) => r.text()).catch(() => "")) !== "",
-      20_000,
-      "the upstream fixture",
-    );
+    await untilOk(`http://127.0.0.1:${up}/`, 20_000, "the upstream fixture");
     // One process: as root, --uid 0 skips the privilege drop so the profiled process is the server.
     const hub = new Proc([
       Deno.execPath(),
@@ -90,12 +84,7 @@ async function main() {
     ]);
     procs.push(hub);
     const inspector = (await hub.waitFor(/Debugger listening on (ws:\/\/\S+)/))[1];
-    await until(
-      async () =>
-        (await fetch(`http://127.0.0.1:${port}/`).then((r) => r.status).catch(() => 0)) === 200,
-      20_000,
-      "hubify",
-    );
+    await untilOk(`http://127.0.0.1:${port}/`, 20_000, "hubify");
     const dt = await devtools(inspector);
     await dt.call("Profiler.enable");
     await dt.call("Profiler.setSamplingInterval", { interval: 100 });

@@ -4,7 +4,17 @@
  */
 import assert from "node:assert/strict";
 import { IN_CI, IS_ROOT, tempDir } from "./helpers.ts";
-import { parseWrk } from "../scripts/bench.ts";
+import { have, parseWrk } from "../scripts/bench.ts";
+import { scriptArgs } from "../scripts/args.ts";
+
+Deno.test("scriptArgs: --name value pairs by name", () => {
+  assert.deepEqual(scriptArgs(["--rounds", "5", "--out", "/tmp/r.json", "--seconds", "1"]), {
+    rounds: "5",
+    out: "/tmp/r.json",
+    seconds: "1",
+  });
+  assert.deepEqual(scriptArgs([]), {});
+});
 
 Deno.test("bench: wrk's report is read from the right lines", () => {
   // A thread-stats column ending in "50%" once passed for the median line.
@@ -31,12 +41,6 @@ Transfer/sec:      1.50MB
   assert.equal(parseWrk(report.replace("     50%  131.00us\n", "")), null, "no median: no result");
   assert.equal(parseWrk("unable to connect to 127.0.0.1:1 Connection refused"), null);
 });
-
-async function have(cmd: string): Promise<boolean> {
-  const out = await new Deno.Command("sh", { args: ["-c", `command -v ${cmd}`], stdout: "null" })
-    .output();
-  return out.code === 0;
-}
 
 const tools = (await have("wrk")) && ((await have("nginx")) || (await have("/usr/sbin/nginx")));
 

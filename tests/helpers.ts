@@ -187,6 +187,22 @@ export async function until<T>(
   }
 }
 
+/** True when a GET of `url` answers 200; false for another status or no answer. The body is dropped. */
+export async function answers200(url: string): Promise<boolean> {
+  try {
+    const r = await fetch(url);
+    await r.body?.cancel();
+    return r.status === 200;
+  } catch {
+    return false;
+  }
+}
+
+/** Waits until a GET of `url` answers 200 (see {@link until}). */
+export function untilOk(url: string, timeoutMs = 20_000, what = url): Promise<boolean> {
+  return until(() => answers200(url), timeoutMs, what);
+}
+
 /** GET JSON from a URL. The body is whatever the server sent (tests assert on its shape). */
 export async function getJson(
   url: string,

@@ -13,6 +13,7 @@ import {
   pythonService,
   tempDir,
   until,
+  untilOk,
 } from "../helpers.ts";
 
 const ignore = !IS_ROOT && !IN_CI; // in CI a non-root run must fail, not skip
@@ -118,12 +119,7 @@ Deno.test({
       ...pythonService(),
     ]);
     try {
-      await until(
-        async () =>
-          (await getJson(`http://127.0.0.1:${port}/whoami`).catch(() => null))?.status === 200,
-        20_000,
-        "service",
-      );
+      await untilOk(`http://127.0.0.1:${port}/whoami`, 20_000, "service");
       const who = (await getJson(`http://127.0.0.1:${port}/whoami`)).body;
       assert.equal(who.uid, 1000);
       assert.equal(who.extra, "from-root-only-file");
@@ -216,12 +212,7 @@ Deno.test({
     })();
     const drain = child.stdout.pipeTo(new WritableStream());
     try {
-      await until(
-        async () =>
-          (await getJson(`http://127.0.0.1:${port}/whoami`).catch(() => null))?.status === 200,
-        20_000,
-        "service",
-      );
+      await untilOk(`http://127.0.0.1:${port}/whoami`, 20_000, "service");
       const who = (await getJson(`http://127.0.0.1:${port}/whoami`)).body;
       assert.equal(who.uid, 1000);
       const out = chunks.join("");

@@ -18,6 +18,7 @@ import {
   startWithUpstream,
   tempDir,
   until,
+  untilOk,
 } from "../helpers.ts";
 
 function pattern(n: number): Uint8Array {
@@ -448,14 +449,7 @@ Deno.test("proxy: health flips 503 → 200 while a slow service starts; starting
     wait: false,
   });
   try {
-    await until(
-      async () =>
-        (await fetch(`http://127.0.0.1:${port}/api/health/live`).then((r) => r.status).catch(() =>
-          0
-        )) === 200,
-      20_000,
-      "listening",
-    );
+    await untilOk(`http://127.0.0.1:${port}/api/health/live`, 20_000, "listening");
     const h = await getJson(`http://127.0.0.1:${port}/api/health`);
     assert.equal(h.status, 503);
     assert.equal(h.body.reason, "python3 is starting");
