@@ -50,64 +50,57 @@ export class Metrics {
     },
   ): string {
     const l: string[] = [];
-    l.push(
-      "# HELP hubify_requests_total Proxied HTTP requests by status class.",
-      "# TYPE hubify_requests_total counter",
+    const family = (name: string, type: string, help: string, samples: string[]) =>
+      l.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, ...samples);
+    const labelled = (name: string, label: string, values: Record<string, number>) =>
+      Object.entries(values).map(([k, v]) => `${name}{${label}="${k}"} ${v}`);
+    const latency = "hubify_proxy_latency_seconds";
+    family(
+      "hubify_requests_total",
+      "counter",
+      "Proxied HTTP requests by status class.",
+      labelled("hubify_requests_total", "code", this.byClass),
     );
-    for (const [k, v] of Object.entries(this.byClass)) {
-      l.push(`hubify_requests_total{code="${k}"} ${v}`);
-    }
-    l.push(
-      "# HELP hubify_proxy_latency_seconds Time from request to the service's response head.",
-      "# TYPE hubify_proxy_latency_seconds histogram",
+    family(latency, "histogram", "Time from request to the service's response head.", [
+      ...BUCKETS.map((b, i) => `${latency}_bucket{le="${b}"} ${this.buckets[i]}`),
+      `${latency}_bucket{le="+Inf"} ${this.latencyCount}`,
+      `${latency}_sum ${this.latencySum}`,
+      `${latency}_count ${this.latencyCount}`,
+    ]);
+    family("hubify_websockets_open", "gauge", "Open proxied WebSocket connections.", [
+      `hubify_websockets_open ${this.wsOpen}`,
+    ]);
+    family("hubify_websockets_total", "counter", "Proxied WebSocket connections.", [
+      `hubify_websockets_total ${this.wsTotal}`,
+    ]);
+    family(
+      "hubify_bytes_total",
+      "counter",
+      "Bytes relayed (in: from clients, out: to clients).",
+      labelled("hubify_bytes_total", "direction", { in: this.bytesIn, out: this.bytesOut }),
     );
-    BUCKETS.forEach((b, i) =>
-      l.push(`hubify_proxy_latency_seconds_bucket{le="${b}"} ${this.buckets[i]}`)
+    family(
+      "hubify_service_restarts_total",
+      "counter",
+      "Service restarts.",
+      labelled("hubify_service_restarts_total", "service", extra.restarts),
     );
-    l.push(`hubify_proxy_latency_seconds_bucket{le="+Inf"} ${this.latencyCount}`);
-    l.push(
-      `hubify_proxy_latency_seconds_sum ${this.latencySum}`,
-      `hubify_proxy_latency_seconds_count ${this.latencyCount}`,
+    family(
+      "hubify_service_up",
+      "gauge",
+      "Whether the service is ready.",
+      labelled(
+        "hubify_service_up",
+        "service",
+        Object.fromEntries(Object.entries(extra.up).map(([k, v]) => [k, v ? 1 : 0])),
+      ),
     );
-    l.push(
-      "# HELP hubify_websockets_open Open proxied WebSocket connections.",
-      "# TYPE hubify_websockets_open gauge",
+    family(
+      "hubify_upstream_connections",
+      "gauge",
+      "Open connections to the service.",
+      labelled("hubify_upstream_connections", "service", extra.upstreamConns),
     );
-    l.push(`hubify_websockets_open ${this.wsOpen}`);
-    l.push(
-      "# HELP hubify_websockets_total Proxied WebSocket connections.",
-      "# TYPE hubify_websockets_total counter",
-    );
-    l.push(`hubify_websockets_total ${this.wsTotal}`);
-    l.push(
-      "# HELP hubify_bytes_total Bytes relayed (in: from clients, out: to clients).",
-      "# TYPE hubify_bytes_total counter",
-    );
-    l.push(
-      `hubify_bytes_total{direction="in"} ${this.bytesIn}`,
-      `hubify_bytes_total{direction="out"} ${this.bytesOut}`,
-    );
-    l.push(
-      "# HELP hubify_service_restarts_total Service restarts.",
-      "# TYPE hubify_service_restarts_total counter",
-    );
-    for (const [k, v] of Object.entries(extra.restarts)) {
-      l.push(`hubify_service_restarts_total{service="${k}"} ${v}`);
-    }
-    l.push(
-      "# HELP hubify_service_up Whether the service is ready.",
-      "# TYPE hubify_service_up gauge",
-    );
-    for (const [k, v] of Object.entries(extra.up)) {
-      l.push(`hubify_service_up{service="${k}"} ${v ? 1 : 0}`);
-    }
-    l.push(
-      "# HELP hubify_upstream_connections Open connections to the service.",
-      "# TYPE hubify_upstream_connections gauge",
-    );
-    for (const [k, v] of Object.entries(extra.upstreamConns)) {
-      l.push(`hubify_upstream_connections{service="${k}"} ${v}`);
-    }
     return l.join("\n") + "\n";
   }
 }
