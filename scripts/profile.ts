@@ -11,14 +11,12 @@
  * @module
  */
 import { scriptArgs } from "./args.ts";
-import { FIXTURES, freePort, Proc, untilOk } from "../tests/helpers.ts";
-import { V8_FLAGS } from "../src/launcher/self.ts";
+import { FIXTURES, freePort, Proc, sourceArgv, untilOk } from "../tests/helpers.ts";
 
 const args = scriptArgs(Deno.args);
 const SECONDS = Number(args.seconds ?? 5);
 const TOP = Number(args.top ?? 30);
 const CONNS = Number(args.concurrency ?? 64);
-const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 
 interface ProfileNode {
   callFrame: { functionName: string; url: string; lineNumber: number };
@@ -60,15 +58,7 @@ async function main() {
     );
     await untilOk(`http://127.0.0.1:${up}/`, 20_000, "the upstream fixture");
     // One process: as root, --uid 0 skips the privilege drop so the profiled process is the server.
-    const hub = new Proc([
-      Deno.execPath(),
-      "run",
-      "-A",
-      "--config",
-      `${ROOT}/deno.json`,
-      `--v8-flags=${V8_FLAGS.join(",")}`,
-      "--inspect=127.0.0.1:0",
-      `${ROOT}/src/main.ts`,
+    const hub = new Proc(sourceArgv([
       "--ip",
       "127.0.0.1",
       "--port",
@@ -81,7 +71,7 @@ async function main() {
       ...(Deno.uid() === 0 ? ["--uid", "0"] : []),
       "--log-level",
       "error",
-    ]);
+    ], ["--inspect=127.0.0.1:0"]));
     procs.push(hub);
     const inspector = (await hub.waitFor(/Debugger listening on (ws:\/\/\S+)/))[1];
     await untilOk(`http://127.0.0.1:${port}/`, 20_000, "hubify");

@@ -25,10 +25,14 @@ export const IN_CI = Deno.env.get("CI") === "true";
 /** True when the tests run as root. */
 export const IS_ROOT = Deno.uid() === 0;
 
-/** The argv that runs hubify with `args`. */
+/** The argv that runs hubify with `args`: the binary in `HUBIFY_BIN`, else from source. */
 export function hubifyArgv(args: string[]): string[] {
   const bin = Deno.env.get("HUBIFY_BIN");
-  if (bin) return [bin, ...args];
+  return bin ? [bin, ...args] : sourceArgv(args);
+}
+
+/** The argv that runs hubify from source, with extra `deno run` flags (e.g. `--inspect`). */
+export function sourceArgv(args: string[], denoFlags: string[] = []): string[] {
   return [
     Deno.execPath(),
     "run",
@@ -36,6 +40,7 @@ export function hubifyArgv(args: string[]): string[] {
     "--config",
     `${ROOT}/deno.json`,
     `--v8-flags=${V8_FLAGS.join(",")}`,
+    ...denoFlags,
     `${ROOT}/src/main.ts`,
     ...args,
   ];
