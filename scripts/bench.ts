@@ -32,6 +32,8 @@ const ROUNDS = Number(args.rounds ?? 3);
 const SECONDS = Number(args.seconds ?? 3);
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const OUT = args.out ?? `${ROOT}/bench-results/latest.json`;
+/** How long the load must be over before "RSS after" is read: two of hubify's idle periods. */
+const IDLE_AFTER_MS = 11_000;
 
 /** True when `cmd` is on PATH (or an executable path). */
 export async function have(cmd: string): Promise<boolean> {
@@ -234,6 +236,8 @@ interface Candidate {
   base: string;
   ws?: string;
   pid?: () => number | undefined;
+  /** A supervising parent that also stays resident (hubify's root stage). */
+  parentPid?: () => number | undefined;
 }
 
 async function main() {
@@ -360,6 +364,8 @@ server { listen 127.0.0.1:${nginxProxy};
         base: `http://127.0.0.1:${hub}`,
         ws: `ws://127.0.0.1:${hubWs}/ws`,
         pid: () => listenerPid(hub),
+        // Started as root, hp is the root stage waiting for the unprivileged one.
+        parentPid: () => (listenerPid(hub) !== hp.pid ? hp.pid : undefined),
       },
       {
         name: "nginx proxy",
@@ -416,6 +422,8 @@ server { listen 127.0.0.1:${nginxProxy};
     for (const c of candidates) {
       const pid = c.pid?.();
       if (pid) push(c.name, "rss_idle_mib", rssKiB(pid) / 1024);
+      const parent = c.parentPid?.();
+      if (parent) push(c.name, "parent_rss_idle_mib", rssKiB(parent) / 1024);
     }
     for (let round = 0; round < ROUNDS; round++) {
       console.error(`round ${round + 1}/${ROUNDS}`);
@@ -442,6 +450,12 @@ server { listen 127.0.0.1:${nginxProxy};
         if (c.ws) push(c.name, "ws_p50_us", await wsEchoP50(c.ws));
       }
     }
+    // Memory kept once the load is over: hubify gives memory back after 5 s without traffic.
+    await new Promise((r) => setTimeout(r, IDLE_AFTER_MS));
+    for (const c of candidates) {
+      const pid = c.pid?.();
+      if (pid) push(c.name, "rss_after_mib", rssKiB(pid) / 1024);
+    }
     console.error("start-up rounds");
     const starts = await startup(dir, Math.max(ROUNDS, 7));
     const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -460,7 +474,7 @@ server { listen 127.0.0.1:${nginxProxy};
     };
     const fmt = (x: number, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : "—");
     const lines = [
-      "| candidate | c=1 req/s | c=1 p50 (added) | c=64 req/s (× direct) | CPU µs/req | 5 MB MiB/s (× direct) | WS echo p50 (added) | RSS idle / load MiB |",
+      "| candidate | c=1 req/s | c=1 p50 (added) | c=64 req/s (× direct) | CPU µs/req | 5 MB MiB/s (× direct) | WS echo p50 (added) | RSS idle / load / after MiB |",
       "|---|---:|---:|---:|---:|---:|---:|---:|",
     ];
     for (const c of candidates) {
@@ -482,14 +496,23 @@ server { listen 127.0.0.1:${nginxProxy};
           fmt(m("cpu_us_per_req"), 1)
         } | ${fmt(m("big_mib_s"))} ${fmt(m("big_mib_s") / med(direct.big_mib_s), 2)}× | ${
           fmt(m("ws_p50_us"))
-        } µs${added("ws_p50_us")} | ${fmt(m("rss_idle_mib"))} / ${fmt(m("rss_load_mib"))} |`,
+        } µs${added("ws_p50_us")} | ${fmt(m("rss_idle_mib"))} / ${fmt(m("rss_load_mib"))} / ${
+          fmt(m("rss_after_mib"))
+        } |`,
       );
     }
+    const rootStage = rows.get("hubify")?.parent_rss_idle_mib;
     lines.push(
       "",
       "Deno.serve floor (scripts/bench_floor.ts): Deno.serve with no proxying work. 100 B made in " +
         "place; 5 MB as 64 KiB JavaScript stream chunks, as any body read in JavaScript reaches " +
         "Deno.serve; WebSocket: Deno.upgradeWebSocket bridged to Deno's WebSocket client.",
+      `RSS after: once the load has been over for ${IDLE_AFTER_MS / 1000} s.` +
+        (rootStage
+          ? ` hubify started as root also keeps its root stage resident: ${
+            fmt(med(rootStage))
+          } MiB RSS (it shares the Deno executable's pages with the unprivileged stage).`
+          : ""),
     );
     console.log(lines.join("\n"));
     const svc = med(starts.service);

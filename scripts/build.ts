@@ -22,7 +22,7 @@ export const TARGETS = [
  * net (listen, service, hub API), run (services, its own unprivileged stage, signals), env,
  * read (config, /etc/passwd, certificates, its own executable path), write (home set-up, chown,
  * certificate copies), sys (uid/gid, and umask: Deno 2.9 has no `umask` sys descriptor, so sys is
- * granted whole).
+ * granted whole), ffi (glibc's `malloc_trim` when idle, `src/memory/release.ts`).
  */
 export const PERMISSIONS = [
   "--allow-net",
@@ -31,6 +31,7 @@ export const PERMISSIONS = [
   "--allow-read",
   "--allow-write",
   "--allow-sys",
+  "--allow-ffi",
 ];
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");

@@ -11,6 +11,7 @@ import { Supervisor } from "./supervisor/supervisor.ts";
 import { createApp } from "./server/app.ts";
 import { HubEnvError, parseHubEnv } from "./hub/env.ts";
 import { HubGate } from "./hub/gate.ts";
+import { IdleRelease } from "./memory/release.ts";
 
 /** Signals that stop hubify gracefully. */
 export const STOP_SIGNALS: Deno.Signal[] = ["SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT"];
@@ -96,6 +97,14 @@ export async function runServer(opts: RunOptions): Promise<number> {
     );
   }
 
+  const { metrics } = app;
+  const idle = new IdleRelease({
+    activity: () => metrics.latencyCount + metrics.wsTotal + metrics.bytesIn + metrics.bytesOut,
+    onRelease: (r) =>
+      log.debug(`idle: memory released, RSS ${r.rssBeforeKiB >> 10} -> ${r.rssAfterKiB >> 10} MiB`),
+  });
+  idle.start();
+
   // The hub must answer (jupyterhub-singleuser's start-up check); the server already listens, so
   // the hub's own readiness probe is answered meanwhile.
   const hubDown = new Promise<string>((resolve) => {
@@ -111,6 +120,7 @@ export async function runServer(opts: RunOptions): Promise<number> {
     hubDown.then((message) => ({ kind: "hub" as const, message })),
   ]);
   let code: number;
+  idle.stop();
   gate?.activity.stop();
   if (outcome.kind === "hub") {
     log.error(`${outcome.message}; stopping (check JUPYTERHUB_API_URL and the network to the hub)`);
