@@ -1,7 +1,7 @@
 /**
  * The errors that end hubify with a one-line message instead of a stack trace. Kept apart from the
  * modules that throw them so that the entry point can recognise them without loading those modules
- * (and their dependencies: zod, commander, Hono).
+ * (and their dependencies: valibot, commander, Hono).
  *
  * @example
  * ```ts

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { z } from "zod";
+import { safeParse } from "valibot";
 import { longFlag, OPTIONS, type OptionSpec, type RESTART_POLICIES } from "./options.ts";
 import { detectMode } from "./mode.ts";
 import { ConfigError } from "../errors.ts";
@@ -98,8 +98,8 @@ function describe(v: unknown): string {
 }
 
 function parseOne(spec: OptionSpec, raw: unknown, where: string): unknown {
-  const r = spec.schema.safeParse(raw);
-  if (r.success) return r.data;
+  const r = safeParse(spec.schema, raw);
+  if (r.success) return r.output;
   throw new ConfigError(
     `invalid value for ${where}: ${describe(raw)}; expected ${spec.allowed}`,
   );
@@ -124,7 +124,12 @@ const SERVICE_FILE_KEYS: Record<string, string> = {
   keepPrefix: "keepPrefix",
 };
 
-const fileShape = z.record(z.string(), z.unknown());
+/** A JSON object (not an array, not null), as the config file and its services must be. */
+function asObject(x: unknown): Record<string, unknown> | undefined {
+  return typeof x === "object" && x !== null && !Array.isArray(x)
+    ? x as Record<string, unknown>
+    : undefined;
+}
 
 /**
  * Merges all sources into a validated configuration.
@@ -154,17 +159,17 @@ export function buildConfig(inputs: ConfigInputs): LoadedConfig {
   let fileServices: Record<string, unknown> = {};
   if (inputs.file) {
     const where = inputs.file.path;
-    const top = fileShape.safeParse(inputs.file.data);
-    if (!top.success) throw new ConfigError(`invalid config file ${where}: expected a JSON object`);
-    for (const [k, v] of Object.entries(top.data)) {
+    const top = asObject(inputs.file.data);
+    if (!top) throw new ConfigError(`invalid config file ${where}: expected a JSON object`);
+    for (const [k, v] of Object.entries(top)) {
       if (k === "services") {
-        const s = fileShape.safeParse(v);
-        if (!s.success) {
+        const s = asObject(v);
+        if (!s) {
           throw new ConfigError(
             `invalid value for "services" in ${where}: expected an object of name → service`,
           );
         }
-        fileServices = s.data;
+        fileServices = s;
         continue;
       }
       if (k === "$schema" || k === "config") continue;
@@ -339,12 +344,12 @@ function buildServices(
     const where = `services.${name} in ${filePath}`;
     parseOne(nameSpec, name, `service name "${name}" in ${filePath}`);
     if (out.some((s) => s.name === name)) continue; // the command line's service wins
-    const obj = fileShape.safeParse(raw);
-    if (!obj.success) throw new ConfigError(`invalid value for ${where}: expected an object`);
+    const obj = asObject(raw);
+    if (!obj) throw new ConfigError(`invalid value for ${where}: expected an object`);
     const v: Record<string, unknown> = { ...values, env: {}, serviceSocket: undefined };
     let description: string | undefined;
     let cmd: string[] | undefined;
-    for (const [k, val] of Object.entries(obj.data)) {
+    for (const [k, val] of Object.entries(obj)) {
       if (k === "description") {
         description = String(val);
         continue;
@@ -363,7 +368,7 @@ function buildServices(
       else v[key] = parsed;
     }
     // Services from the file do not inherit the command line's port: without one they get a free one.
-    if (obj.data.port === undefined) v.servicePort = 0;
+    if (obj.port === undefined) v.servicePort = 0;
     out.push({ ...fromValues(v, name, cmd), description });
   }
 

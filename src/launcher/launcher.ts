@@ -161,7 +161,7 @@ export async function runRootStage(opts: RootStageOptions): Promise<number | nul
     uid: plan.uid,
     gid: plan.gid,
     cwd,
-    // The validated configuration: the child neither re-parses (no commander, no zod) nor needs to
+    // The validated configuration: the child neither re-parses (no commander, no valibot) nor needs to
     // read a config file that only root may read.
     env: { ...plan.env, [LAUNCHED_ENV]: JSON.stringify(config) },
     stdin: "inherit",
