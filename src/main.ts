@@ -17,6 +17,7 @@ import type { Config } from "./config/load.ts";
 import { log } from "./log/logger.ts";
 import { applyUmask, runRootStage } from "./launcher/launcher.ts";
 import { LAUNCHED_ENV } from "./launcher/self.ts";
+import { startServices } from "./services.ts";
 import { VERSION } from "./version.ts";
 
 const encoder = new TextEncoder();
@@ -66,8 +67,24 @@ export async function main(args: string[]): Promise<number> {
     args,
   });
   if (code !== null) return code;
-  const { runServer } = await (server ?? import("./run.ts"));
-  return await runServer({ config, logger: log });
+  return await serve(config, server ?? import("./run.ts"));
+}
+
+/**
+ * Starts the services, then the server once its modules (`server`) have loaded: a service's own
+ * start-up overlaps with loading Hono, the proxy and the hub client.
+ */
+async function serve(config: Config, server: Promise<typeof import("./run.ts")>): Promise<number> {
+  const started = startServices({ config, logger: log });
+  let run: typeof import("./run.ts");
+  try {
+    run = await server;
+  } catch (e) {
+    await started.stop();
+    started.release();
+    throw e;
+  }
+  return await run.runServer({ config, logger: log, started });
 }
 
 /**
@@ -91,8 +108,7 @@ async function runLaunched(json: string): Promise<number> {
   }
   log.configure({ level: config.logLevel, format: config.logFormat });
   applyUmask(config, log);
-  const { runServer } = await server;
-  return await runServer({ config, logger: log });
+  return await serve(config, server);
 }
 
 if (import.meta.main) {

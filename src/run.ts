@@ -5,21 +5,19 @@
  * @module
  */
 import type { Config } from "./config/load.ts";
-import { assertRunnable, ConfigError, ListenError } from "./errors.ts";
+import { ListenError } from "./errors.ts";
 import type { Logger } from "./log/logger.ts";
-import { Supervisor } from "./supervisor/supervisor.ts";
 import { createApp } from "./server/app.ts";
-import { HubEnvError, parseHubEnv } from "./hub/env.ts";
 import { HubGate } from "./hub/gate.ts";
 import { IdleRelease } from "./memory/release.ts";
-
-/** Signals that stop hubify gracefully. */
-export const STOP_SIGNALS: Deno.Signal[] = ["SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT"];
+import { type StartedServices, startServices } from "./services.ts";
 
 /** Options for {@link runServer}. */
 export interface RunOptions {
   config: Config;
   logger: Logger;
+  /** Services already started by {@link startServices}; started here when absent. */
+  started?: StartedServices;
 }
 
 /**
@@ -28,73 +26,41 @@ export interface RunOptions {
  */
 export async function runServer(opts: RunOptions): Promise<number> {
   const { config, logger: log } = opts;
-  assertRunnable(config);
-  const supervisor = new Supervisor({
-    services: config.services,
-    logger: log,
-    baseUrl: config.basePath,
-  });
+  const started = opts.started ?? startServices({ config, logger: log });
+  const { supervisor, hub, signalled } = started;
 
-  let onSignal!: (sig: Deno.Signal) => void;
-  const signalled = new Promise<Deno.Signal>((r) => (onSignal = r));
-  const handlers = STOP_SIGNALS.map((sig) => {
-    const h = () => onSignal(sig);
-    Deno.addSignalListener(sig, h);
-    return [sig, h] as const;
-  });
-
+  const { tls } = started;
   let gate: HubGate | undefined;
-  let tls: { cert: string; key: string; ca: string } | undefined;
-  if (config.mode === "jupyterhub") {
-    let hub;
-    try {
-      hub = parseHubEnv(Deno.env.toObject());
-    } catch (e) {
-      if (e instanceof HubEnvError) throw new ConfigError(e.message);
-      throw e;
-    }
-    hub.prefix = config.basePath;
-    let httpClient: Deno.HttpClient | undefined;
-    if (hub.ssl) {
-      tls = await readTls(hub.ssl);
-      // The same material authenticates hubify to the hub API (mutual TLS).
-      httpClient = Deno.createHttpClient({ caCerts: [tls.ca], cert: tls.cert, key: tls.key });
-      log.info(
-        "internal SSL: serving HTTPS; hub API calls use the hub's CA and this server's certificate",
-      );
-    }
-    gate = await HubGate.create({ hub, logger: log, forwardUser: config.forwardUser, httpClient });
-    log.info(`JupyterHub mode for ${hub.user}${hub.serverName ? `/${hub.serverName}` : ""}`, {
-      prefix: hub.prefix,
-      hub: hub.apiUrl,
-    });
-  }
-  const app = createApp({ config, supervisor, logger: log, gate });
-  // The services start first: their own start-up overlaps with opening the server.
-  supervisor.start();
   let server: Deno.HttpServer<Deno.NetAddr>;
+  let app: ReturnType<typeof createApp>;
   try {
-    const proto = tls ? "https" : "http";
-    server = Deno.serve({
-      hostname: config.ip,
-      port: config.port,
-      ...(tls ? { cert: tls.cert, key: tls.key } : {}),
-      onListen: ({ hostname, port }) => {
-        const host = hostname.includes(":") ? `[${hostname}]` : hostname;
-        log.info(`listening on ${proto}://${host}:${port}${config.basePath}`, {
-          mode: config.mode,
-        });
-      },
-    }, (req, info) => app.fetch(req, { remote: info.remoteAddr.hostname, proto }));
+    if (hub) {
+      let httpClient: Deno.HttpClient | undefined;
+      if (tls) {
+        // The same material authenticates hubify to the hub API (mutual TLS).
+        httpClient = Deno.createHttpClient({ caCerts: [tls.ca], cert: tls.cert, key: tls.key });
+        log.info(
+          "internal SSL: serving HTTPS; hub API calls use the hub's CA and this server's certificate",
+        );
+      }
+      gate = await HubGate.create({
+        hub,
+        logger: log,
+        forwardUser: config.forwardUser,
+        httpClient,
+      });
+      log.info(`JupyterHub mode for ${hub.user}${hub.serverName ? `/${hub.serverName}` : ""}`, {
+        prefix: hub.prefix,
+        hub: hub.apiUrl,
+      });
+    }
+    app = createApp({ config, supervisor, logger: log, gate });
+    server = listen(config, tls, log, app);
   } catch (e) {
-    for (const [sig, h] of handlers) Deno.removeSignalListener(sig, h);
-    await supervisor.stop();
-    const why = e instanceof Deno.errors.AddrInUse
-      ? "address already in use"
-      : (e as Error).message;
-    throw new ListenError(
-      `cannot listen on ${config.ip}:${config.port}: ${why} (choose another --port)`,
-    );
+    // Nothing may outlive a hubify that could not start: not even a silent service.
+    await started.stop();
+    started.release();
+    throw e;
   }
 
   const { metrics } = app;
@@ -124,36 +90,51 @@ export async function runServer(opts: RunOptions): Promise<number> {
   gate?.activity.stop();
   if (outcome.kind === "hub") {
     log.error(`${outcome.message}; stopping (check JUPYTERHUB_API_URL and the network to the hub)`);
-    await supervisor.stop();
+    await started.stop();
     code = 1;
   } else if (outcome.kind === "signal") {
     log.info(`${outcome.sig} received: stopping`);
-    await supervisor.stop();
+    await started.stop();
     code = supervisor.services[0].status().last_exit ?? 0;
   } else {
     const { service, code: c } = outcome;
     log.info(`service ${service.config.name} ended (status ${c}): stopping`);
-    await supervisor.stop();
+    await started.stop();
     code = c;
   }
   // Stop accepting; in-flight requests get a moment (long-lived streams do not hold shutdown).
   await Promise.race([server.shutdown(), new Promise((r) => setTimeout(r, 2000))]);
   app.close();
-  for (const [sig, h] of handlers) Deno.removeSignalListener(sig, h);
+  started.release();
   return code;
 }
 
-async function readTls(ssl: { keyFile: string; certFile: string; caFile: string }) {
-  const read = async (path: string, name: string) => {
-    try {
-      return await Deno.readTextFile(path);
-    } catch (e) {
-      throw new ConfigError(`cannot read ${name} ${path}: ${(e as Error).message}`);
-    }
-  };
-  return {
-    key: await read(ssl.keyFile, "JUPYTERHUB_SSL_KEYFILE"),
-    cert: await read(ssl.certFile, "JUPYTERHUB_SSL_CERTFILE"),
-    ca: await read(ssl.caFile, "JUPYTERHUB_SSL_CLIENT_CA"),
-  };
+/** Opens the HTTP(S) front; a port already taken becomes a one-line {@link ListenError}. */
+function listen(
+  config: Config,
+  tls: { cert: string; key: string } | undefined,
+  log: Logger,
+  app: ReturnType<typeof createApp>,
+): Deno.HttpServer<Deno.NetAddr> {
+  const proto = tls ? "https" : "http";
+  try {
+    return Deno.serve({
+      hostname: config.ip,
+      port: config.port,
+      ...(tls ? { cert: tls.cert, key: tls.key } : {}),
+      onListen: ({ hostname, port }) => {
+        const host = hostname.includes(":") ? `[${hostname}]` : hostname;
+        log.info(`listening on ${proto}://${host}:${port}${config.basePath}`, {
+          mode: config.mode,
+        });
+      },
+    }, (req, info) => app.fetch(req, { remote: info.remoteAddr.hostname, proto }));
+  } catch (e) {
+    const why = e instanceof Deno.errors.AddrInUse
+      ? "address already in use"
+      : (e as Error).message;
+    throw new ListenError(
+      `cannot listen on ${config.ip}:${config.port}: ${why} (choose another --port)`,
+    );
+  }
 }

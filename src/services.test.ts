@@ -1,0 +1,95 @@
+import assert from "node:assert/strict";
+import { buildConfig } from "./config/load.ts";
+import { ConfigError } from "./errors.ts";
+import { Logger } from "./log/logger.ts";
+import { startServices } from "./services.ts";
+
+const PYTHON = (() => {
+  try {
+    Deno.statSync("/usr/bin/python3");
+    return "/usr/bin/python3";
+  } catch {
+    return "python3";
+  }
+})();
+
+/** A service that leaves a marker file the moment it runs, then waits. */
+function markerConfig(marker: string, env: Record<string, string> = {}, mode = "standalone") {
+  const code = `open(${JSON.stringify(marker)}, "w").close()\nimport time\ntime.sleep(60)`;
+  return buildConfig({
+    flags: { mode, readyTimeout: "30" },
+    command: [PYTHON, "-c", code],
+    env,
+  }).config;
+}
+
+const quiet = new Logger({ write: () => {} });
+
+async function exists(path: string, waitMs: number): Promise<boolean> {
+  const until = Date.now() + waitMs;
+  while (true) {
+    try {
+      await Deno.stat(path);
+      return true;
+    } catch {
+      if (Date.now() > until) return false;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}
+
+Deno.test("startServices: the service runs before any server exists, and stop() ends it", async () => {
+  const dir = await Deno.makeTempDir();
+  const marker = `${dir}/ran`;
+  const started = startServices({ config: markerConfig(marker), logger: quiet });
+  try {
+    assert.ok(await exists(marker, 10_000), "the service was started");
+    assert.notEqual(started.supervisor.services[0].state, "stopped");
+  } finally {
+    await started.stop();
+    started.release();
+    await Deno.remove(dir, { recursive: true });
+  }
+  assert.equal(started.supervisor.services[0].state, "stopped");
+});
+
+Deno.test("startServices: a bad hub environment is a ConfigError and starts nothing", async () => {
+  const dir = await Deno.makeTempDir();
+  const marker = `${dir}/ran`;
+  try {
+    const config = markerConfig(marker, {}, "jupyterhub");
+    assert.throws(
+      () => startServices({ config, logger: quiet, env: { JUPYTERHUB_USER: "ada" } }),
+      (e) => e instanceof ConfigError && /JUPYTERHUB_API_TOKEN/.test(e.message),
+    );
+    assert.equal(await exists(marker, 300), false, "no service ran");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("startServices: unreadable internal-SSL files are a ConfigError and start nothing", async () => {
+  const dir = await Deno.makeTempDir();
+  const marker = `${dir}/ran`;
+  try {
+    const config = markerConfig(marker, {}, "jupyterhub");
+    const env = {
+      JUPYTERHUB_API_TOKEN: "t",
+      JUPYTERHUB_API_URL: "https://127.0.0.1:8081/hub/api",
+      JUPYTERHUB_USER: "ada",
+      JUPYTERHUB_SERVICE_PREFIX: "/user/ada/",
+      JUPYTERHUB_CLIENT_ID: "jupyterhub-user-ada",
+      JUPYTERHUB_OAUTH_CALLBACK_URL: "/user/ada/oauth_callback",
+      JUPYTERHUB_SSL_KEYFILE: `${dir}/missing.key`,
+      JUPYTERHUB_SSL_CERTFILE: `${dir}/missing.crt`,
+      JUPYTERHUB_SSL_CLIENT_CA: `${dir}/missing-ca.crt`,
+    };
+    assert.throws(
+      () => startServices({ config, logger: quiet, env }),
+      (e) => e instanceof ConfigError && /JUPYTERHUB_SSL_KEYFILE/.test(e.message),
+    );
+    assert.equal(await exists(marker, 300), false, "no service ran");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

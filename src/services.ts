@@ -1,0 +1,107 @@
+/**
+ * The services, started before the HTTP front is even loaded: a service's own start-up (tens of
+ * milliseconds for a small Python server, seconds for an IDE) then overlaps with hubify loading
+ * Hono, the proxy and the hub client. Light on purpose: only the supervisor and the hub
+ * environment parser load here.
+ *
+ * @module
+ */
+import type { Config } from "./config/load.ts";
+import { assertRunnable, ConfigError } from "./errors.ts";
+import { type HubEnv, HubEnvError, parseHubEnv } from "./hub/env.ts";
+import type { Logger } from "./log/logger.ts";
+import { Supervisor } from "./supervisor/supervisor.ts";
+
+/** Signals that stop hubify gracefully. */
+export const STOP_SIGNALS: Deno.Signal[] = ["SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT"];
+
+/** Options for {@link startServices}. */
+export interface StartOptions {
+  config: Config;
+  logger: Logger;
+  /** Environment the hub settings come from. Default: hubify's own. */
+  env?: Record<string, string>;
+}
+
+/** Services already running, and the stop signal hubify is waiting for. */
+export interface StartedServices {
+  supervisor: Supervisor;
+  /** The hub's settings in JupyterHub mode (validated before any service started). */
+  hub?: HubEnv;
+  /** Internal SSL material (`JUPYTERHUB_SSL_*`), read before any service started. */
+  tls?: { cert: string; key: string; ca: string };
+  /** Resolves with the first stop signal received. */
+  signalled: Promise<Deno.Signal>;
+  /** Stops every service (idempotent). */
+  stop(): Promise<void>;
+  /** Removes the signal listeners, once nothing is left to stop. */
+  release(): void;
+}
+
+/**
+ * Checks what must be right before anything starts (runnable services, the hub's environment and
+ * its TLS files),
+ * listens for stop signals (so no signal can orphan a service from here on), and starts the
+ * services. Throws {@link ConfigError} with nothing started.
+ *
+ * @example
+ * ```ts
+ * const started = startServices({ config, logger: log });
+ * const sig = await started.signalled; // e.g. "SIGTERM"
+ * await started.stop();
+ * started.release();
+ * ```
+ */
+export function startServices(opts: StartOptions): StartedServices {
+  const { config, logger } = opts;
+  assertRunnable(config);
+  let hub: HubEnv | undefined;
+  if (config.mode === "jupyterhub") {
+    try {
+      hub = parseHubEnv(opts.env ?? Deno.env.toObject());
+    } catch (e) {
+      if (e instanceof HubEnvError) throw new ConfigError(e.message);
+      throw e;
+    }
+    hub.prefix = config.basePath;
+  }
+  const tls = hub?.ssl ? readTls(hub.ssl) : undefined;
+  const supervisor = new Supervisor({
+    services: config.services,
+    logger,
+    baseUrl: config.basePath,
+  });
+  let onSignal!: (sig: Deno.Signal) => void;
+  const signalled = new Promise<Deno.Signal>((r) => (onSignal = r));
+  const handlers = STOP_SIGNALS.map((sig) => {
+    const h = () => onSignal(sig);
+    Deno.addSignalListener(sig, h);
+    return [sig, h] as const;
+  });
+  supervisor.start();
+  return {
+    supervisor,
+    hub,
+    tls,
+    signalled,
+    stop: () => supervisor.stop(),
+    release: () => {
+      for (const [sig, h] of handlers.splice(0)) Deno.removeSignalListener(sig, h);
+    },
+  };
+}
+
+function readTls(ssl: { keyFile: string; certFile: string; caFile: string }) {
+  const read = (path: string, name: string) => {
+    try {
+      return Deno.readTextFileSync(path);
+    } catch (e) {
+      throw new ConfigError(`cannot read ${name} ${path}: ${(e as Error).message}`);
+    }
+  };
+  return {
+    key: read(ssl.keyFile, "JUPYTERHUB_SSL_KEYFILE"),
+    cert: read(ssl.certFile, "JUPYTERHUB_SSL_CERTFILE"),
+    ca: read(ssl.caFile, "JUPYTERHUB_SSL_CLIENT_CA"),
+  };
+}
