@@ -1,5 +1,5 @@
 /**
- * `deno run -A scripts/profile.ts [--seconds S --top N --concurrency C]`: where hubify's CPU goes
+ * `deno run -A scripts/profile.ts [--seconds S --top N --concurrency C --path P]`: where hubify's CPU goes
  * under load. Starts the Deno upstream fixture and hubify from source with the V8 inspector on,
  * samples a CPU profile over the DevTools protocol while `wrk` drives C connections, and prints the
  * functions with the most self time (JavaScript functions, Deno ops such as `op_write`, and the
@@ -17,6 +17,8 @@ const args = scriptArgs(Deno.args);
 const SECONDS = Number(args.seconds ?? 5);
 const TOP = Number(args.top ?? 30);
 const CONNS = Number(args.concurrency ?? 64);
+/** Path on the upstream fixture, e.g. `/bytes/5000000` for large bodies. */
+const PATH = args.path ?? "/";
 
 interface ProfileNode {
   callFrame: { functionName: string; url: string; lineNumber: number };
@@ -80,12 +82,14 @@ async function main() {
     await dt.call("Profiler.setSamplingInterval", { interval: 100 });
     await dt.call("Profiler.start");
     const load = await new Deno.Command("wrk", {
-      args: ["-t1", `-c${CONNS}`, `-d${SECONDS}s`, `http://127.0.0.1:${port}/`],
+      args: ["-t1", `-c${CONNS}`, `-d${SECONDS}s`, `http://127.0.0.1:${port}${PATH}`],
       stdout: "piped",
     }).output();
     const { profile } = await dt.call<{ profile: { nodes: ProfileNode[] } }>("Profiler.stop");
     dt.close();
-    const rps = /Requests\/sec:\s+([\d.]+)/.exec(new TextDecoder().decode(load.stdout))?.[1];
+    const report = new TextDecoder().decode(load.stdout);
+    const rps = /Requests\/sec:\s+([\d.]+)/.exec(report)?.[1];
+    const transfer = /Transfer\/sec:\s+(\S+)/.exec(report)?.[1];
     const self = new Map<string, number>();
     let total = 0;
     for (const n of profile.nodes) {
@@ -95,7 +99,11 @@ async function main() {
       self.set(key, (self.get(key) ?? 0) + n.hitCount);
       total += n.hitCount;
     }
-    console.log(`hubify, c=${CONNS}, ${SECONDS} s: ${rps ?? "?"} req/s; self time by function:`);
+    console.log(
+      `hubify, ${PATH}, c=${CONNS}, ${SECONDS} s: ${rps ?? "?"} req/s, ${
+        transfer ?? "?"
+      }/s; self time by function:`,
+    );
     for (const [k, v] of [...self].sort((a, b) => b[1] - a[1]).slice(0, TOP)) {
       console.log(`${(100 * v / total).toFixed(1).padStart(5)} %  ${k}`);
     }
