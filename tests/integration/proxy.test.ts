@@ -337,6 +337,34 @@ Deno.test("proxy: a 1 GB streamed upload round-trips with matching SHA-256 while
   }
 });
 
+Deno.test("proxy: memory kept by large downloads goes back once traffic stops", async () => {
+  const { p, url, port } = await startWithUpstream(["--log-level", "debug"]);
+  try {
+    const pid = listenerPid(port)!;
+    assert.ok(pid, "found hubify's server process");
+    const n = 5 * 1024 * 1024;
+    for (let i = 0; i < 3; i++) {
+      await Promise.all(
+        [0, 1, 2, 3].map(() => fetch(`${url}/bytes/${n}`).then((r) => r.arrayBuffer())),
+      );
+    }
+    const held = rssKiB(pid);
+    // hubify samples its traffic every 5 s and releases after one quiet period.
+    const [, before, after] = await p.waitFor(
+      /idle: memory released, RSS (\d+) -> (\d+) MiB/,
+      15_000,
+    );
+    const now = rssKiB(pid);
+    console.log(`RSS after the downloads ${held >> 10} MiB; released ${before} -> ${after} MiB`);
+    // Four 5 MB bodies in flight at a time leave 20+ MiB of freed read buffers behind.
+    assert.ok(Number(before) - Number(after) >= 8, `released ${before} -> ${after} MiB`);
+    assert.ok(now < held, `RSS ${now} KiB is below the ${held} KiB held after the downloads`);
+  } finally {
+    p.kill("SIGTERM");
+    await p.done();
+  }
+});
+
 Deno.test("proxy: base path, prefix stripping, safe paths and header rewriting", async (t) => {
   const { p, url, port } = await startWithUpstream(["--base-path", "/user/alice/"]);
   try {
