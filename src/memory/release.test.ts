@@ -71,3 +71,31 @@ Deno.test("releaseMemory: returns freed buffers to the system (glibc Linux)", {
   // 400 × 64 KiB = 25 MiB of dead buffers; at least half must go back.
   assert.ok(r.rssBeforeKiB - r.rssAfterKiB > 12 * 1024, JSON.stringify(r));
 });
+
+Deno.test("releaseMemory: without the ffi permission it still collects, and never prompts", async () => {
+  const mod = new URL("./release.ts", import.meta.url).href;
+  const dir = await Deno.makeTempDir();
+  const file = `${dir}/release.ts`;
+  await Deno.writeTextFile(
+    file,
+    `import { releaseMemory } from ${JSON.stringify(mod)};\n` +
+      `console.log("RESULT " + JSON.stringify(await releaseMemory(0)));\n`,
+  );
+  // On a terminal, Deno asks before a permission it lacks: util-linux's script gives the run one.
+  const deno = `${Deno.execPath()} run --allow-read --v8-flags=${V8_FLAGS.join(",")} ${file}`;
+  const child = new Deno.Command("script", {
+    args: ["-qec", deno, "/dev/null"],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
+  const out = await child.output();
+  clearTimeout(timer);
+  await Deno.remove(dir, { recursive: true });
+  const text = new TextDecoder().decode(out.stdout);
+  assert.doesNotMatch(text, /requests ffi access/, "no permission prompt");
+  assert.equal(out.code, 0, text);
+  const r = JSON.parse(/RESULT (.*)/.exec(text)![1]);
+  assert.deepEqual([r.gc, r.trimmed], [true, false]);
+});

@@ -35,6 +35,8 @@ function mallocTrim(): Trim | null {
   if (trim !== undefined) return trim;
   trim = null;
   if (Deno.build.os !== "linux") return trim;
+  // Never prompt: without the permission there is simply nothing to trim with.
+  if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") return trim;
   try {
     const lib = Deno.dlopen("libc.so.6", {
       malloc_trim: { parameters: ["usize"], result: "i32" },
