@@ -109,13 +109,18 @@ Deno.test({
         "1",
         "--top",
         "200",
+        "--path",
+        "/bytes/2000",
       ],
       stdout: "piped",
       stderr: "piped",
     }).output();
     const out = new TextDecoder().decode(run.stdout);
     assert.equal(run.code, 0, new TextDecoder().decode(run.stderr) + out);
-    assert.match(out, /^hubify, c=64, 1 s: [\d.]+ req\/s; self time by function:$/m);
+    assert.match(
+      out,
+      /^hubify, \/bytes\/2000, c=64, 1 s: [\d.]+ req\/s, [\d.]+[KMG]?B\/s; self time by function:$/m,
+    );
     const rows = out.split("\n").filter((l) => /^\s*\d+\.\d % {2}/.test(l));
     assert.ok(rows.length > 20, out);
     assert.ok(rows.some((l) => /proxy\/http1\.ts:\d+$/.test(l)), "hubify's upstream client");
