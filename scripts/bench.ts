@@ -41,7 +41,8 @@ export async function have(cmd: string): Promise<boolean> {
     .output()).code === 0;
 }
 
-async function ensureTools() {
+/** Installs wrk and nginx from Debian when missing (as root); throws without wrk. */
+export async function ensureTools() {
   const missing = [];
   if (!(await have("wrk"))) missing.push("wrk");
   if (!(await have("nginx")) && !(await exists("/usr/sbin/nginx"))) missing.push("nginx");
@@ -65,14 +66,17 @@ async function exists(p: string) {
   }
 }
 
-const NGINX = (await exists("/usr/sbin/nginx")) ? "/usr/sbin/nginx" : "nginx";
+/** The nginx executable (Debian installs it outside a user's PATH). */
+export const NGINX = (await exists("/usr/sbin/nginx")) ? "/usr/sbin/nginx" : "nginx";
 
-function cpuTicks(pid: number): number {
+/** User + system CPU time of `pid`, in clock ticks. */
+export function cpuTicks(pid: number): number {
   const s = Deno.readTextFileSync(`/proc/${pid}/stat`);
   const f = s.slice(s.lastIndexOf(")") + 2).split(" ");
   return Number(f[11]) + Number(f[12]);
 }
-const TICK_US = 1e6 / 100;
+/** Microseconds per clock tick (USER_HZ is 100 on Linux). */
+export const TICK_US = 1e6 / 100;
 
 /** The first child of a process (nginx's worker). */
 function childOf(pid: number): number | undefined {
@@ -84,6 +88,22 @@ function childOf(pid: number): number | undefined {
     } catch { /* gone */ }
   }
   return undefined;
+}
+
+/**
+ * A foreground nginx configuration (one worker) whose pid, logs and temp files live in `dir`.
+ *
+ * @example
+ * ```ts ignore
+ * nginxConf(dir, "up", `server { listen 127.0.0.1:8081; root ${dir}/www; }`);
+ * ```
+ */
+export function nginxConf(dir: string, name: string, body: string): string {
+  return `worker_processes 1; daemon off; pid ${dir}/${name}.pid; error_log ${dir}/${name}.err;
+events { worker_connections 4096; }
+http { access_log off; keepalive_requests 1000000; client_body_temp_path ${dir}/${name}-body;
+proxy_temp_path ${dir}/${name}-proxy; fastcgi_temp_path ${dir}/fcgi; uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
+${body} }`;
 }
 
 /** What the bench reads from one wrk run. */
@@ -124,7 +144,8 @@ export function parseWrk(text: string): WrkResult | null {
   return { rps, p50us: p50, bytesPerSec: bps, requests };
 }
 
-async function wrk(url: string, conns: number, seconds: number): Promise<WrkResult> {
+/** One wrk run (`-t1 --latency`), parsed; throws on an unexpected report. */
+export async function wrk(url: string, conns: number, seconds: number): Promise<WrkResult> {
   const out = await new Deno.Command("wrk", {
     args: ["-t1", `-c${conns}`, `-d${seconds}s`, "--latency", url],
     stdout: "piped",
@@ -261,12 +282,7 @@ async function main() {
   const wsPort = freePort();
   const procs: Proc[] = [];
   const small = "x".repeat(100);
-  const conf = (body: string, name: string) =>
-    `worker_processes 1; daemon off; pid ${dir}/${name}.pid; error_log ${dir}/${name}.err;
-events { worker_connections 4096; }
-http { access_log off; keepalive_requests 1000000; client_body_temp_path ${dir}/${name}-body;
-proxy_temp_path ${dir}/${name}-proxy; fastcgi_temp_path ${dir}/fcgi; uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
-${body} }`;
+  const conf = (body: string, name: string) => nginxConf(dir, name, body);
   await Deno.writeTextFile(
     `${dir}/up.conf`,
     conf(

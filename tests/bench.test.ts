@@ -129,3 +129,46 @@ Deno.test({
     assert.ok(shares.every((x, i) => i === 0 || x <= shares[i - 1]), "sorted by self time");
   },
 });
+
+Deno.test({
+  name: "ab: the working tree against HEAD, side by side, leaving no worktree behind",
+  ignore: !tools && !IS_ROOT && !IN_CI,
+  async fn() {
+    const git = (...a: string[]) =>
+      new Deno.Command("git", { args: ["-C", new URL("..", import.meta.url).pathname, ...a] })
+        .output().then((o) => new TextDecoder().decode(o.stdout));
+    const worktrees = await git("worktree", "list");
+    const run = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        new URL("../scripts/ab.ts", import.meta.url).pathname,
+        "--rounds",
+        "2",
+        "--seconds",
+        "1",
+        "--concurrency",
+        "8",
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const out = new TextDecoder().decode(run.stdout);
+    assert.equal(run.code, 0, new TextDecoder().decode(run.stderr) + out);
+    const head = (await git("rev-parse", "--short", "HEAD")).trim();
+    assert.match(out, /^\/small, c=8, 2 alternating rounds of 1 s \(medians\):$/m);
+    assert.match(
+      out,
+      new RegExp(`^\\| \\| base ${head} \\| working tree \\| working / base \\|$`, "m"),
+    );
+    for (const label of ["req/s", "CPU µs per request", "p50 µs"]) {
+      const m = new RegExp(`^\\| ${label} \\| ([\\d.]+) \\| ([\\d.]+) \\| ([\\d.]+)× \\|$`, "m")
+        .exec(out);
+      assert.ok(m, `${label} row in\n${out}`);
+      const [a, b, ratio] = m.slice(1).map(Number);
+      assert.ok(a > 0 && b > 0, out);
+      assert.ok(Math.abs(ratio - b / a) < 0.01, `ratio is working / base: ${m[0]}`);
+    }
+    assert.equal(await git("worktree", "list"), worktrees, "the base worktree was removed");
+  },
+});
