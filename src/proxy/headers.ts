@@ -67,37 +67,39 @@ export function upstreamHeaders(h: Headers, o: ForwardOptions): [string, string]
   let xfp: string | null = null;
   let xfh: string | null = null;
   let host: string | null = null;
-  for (const [k, v] of h) {
-    if (HOP_BY_HOP.has(k) || extra?.has(k)) continue;
-    if (o.strip?.has(k)) continue;
+  // forEach: no iterator and no result object per header (iteration showed at 2.8 % of the c=64
+  // profile, in Deno's createDefaultIterator).
+  h.forEach((v, k) => {
+    if (HOP_BY_HOP.has(k) || extra?.has(k)) return;
+    if (o.strip?.has(k)) return;
     switch (k) {
       case "x-forwarded-for":
         xff = v;
-        continue;
+        return;
       case "x-forwarded-proto":
         xfp = v;
-        continue;
+        return;
       case "x-forwarded-host":
         xfh = v;
-        continue;
+        return;
       case "x-forwarded-prefix":
-        continue; // ours replaces any client value
+        return; // ours replaces any client value
       case "host":
         host = v;
         break;
       case "authorization":
-        if (o.dropAuthorization) continue;
+        if (o.dropAuthorization) return;
         break;
       case "cookie":
         if (o.dropCookies && o.dropCookies.size) {
           const kept = filterCookies(v, o.dropCookies);
           if (kept) out.push([k, kept]);
-          continue;
+          return;
         }
         break;
     }
     out.push([k, v]);
-  }
+  });
   out.push(["x-forwarded-for", xff ? `${xff}, ${o.clientIp}` : o.clientIp]);
   out.push(["x-forwarded-proto", xfp ?? o.proto]);
   if (xfh ?? host) out.push(["x-forwarded-host", (xfh ?? host)!]);
