@@ -105,7 +105,7 @@ export function parseCli(argv: string[]): CliAction {
       "Run any web service standalone or as a JupyterHub single-user server.\n" +
         "Example: hubify -- python3 -m http.server {port}",
     )
-    .version(VERSION, "-V, --version", "print hubify's version")
+    .version(`hubify ${VERSION}`, "-V, --version", "print hubify's version")
     .configureOutput({ writeOut: (s) => (out += s), writeErr: (s) => (err += s) })
     .enablePositionalOptions()
     .exitOverride()
