@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { framing, Http1Pool, UpstreamError } from "./http1.ts";
+import { encodeHead, framing, Http1Pool, UpstreamError } from "./http1.ts";
 
 const enc = new TextEncoder();
 
@@ -625,4 +625,19 @@ Deno.test("http1: a client that goes away while the service thinks stops the exc
     pool.close();
     srv.close();
   }
+});
+
+Deno.test("encodeHead: one byte per char, latin-1 included (header strings are ByteStrings)", () => {
+  assert.deepEqual(
+    encodeHead("GET / HTTP/1.1\r\n"),
+    new TextEncoder().encode("GET / HTTP/1.1\r\n"),
+  );
+  // "é" in a ByteString is the single byte 0xE9, never UTF-8's C3 A9
+  assert.deepEqual([...encodeHead("x: caf\u00e9\u00a0\r\n")], [
+    ...new TextEncoder().encode("x: caf"),
+    0xe9,
+    0xa0,
+    13,
+    10,
+  ]);
 });

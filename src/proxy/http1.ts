@@ -114,11 +114,14 @@ const encoder = new TextEncoder();
 const CRLF = encoder.encode("\r\n");
 const LAST_CHUNK = encoder.encode("0\r\n\r\n");
 
-/** Encodes a header block: ASCII fast path, latin-1 for anything else (header strings are ByteStrings). */
+/**
+ * Encodes a header block as latin-1 (header strings are ByteStrings, one char per byte). A plain
+ * loop: for a head of a few hundred bytes it is cheaper than an ASCII test plus TextEncoder's op
+ * (`encode` and `op_encode` were 1.9 % of the c=64 profile).
+ */
 export function encodeHead(s: string): Uint8Array {
-  if (!/[^\x00-\x7f]/.test(s)) return encoder.encode(s);
   const out = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i) & 0xff;
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
   return out;
 }
 
