@@ -81,7 +81,14 @@ Deno.test({
       for (const k of ["c1_rps", "c1_p50_us", "c64_rps", "big_mib_s", "ws_p50_us"]) positive(c, k);
     }
     for (const c of names.filter((n) => n !== "direct (nginx)")) {
-      for (const k of ["cpu_us_per_req", "rss_idle_mib", "rss_load_mib"]) positive(c, k);
+      for (const k of ["cpu_us_per_req", "rss_idle_mib", "rss_load_mib", "rss_after_mib"]) {
+        positive(c, k);
+      }
+    }
+    // started as root, hubify's root stage stays resident and is reported beside the server
+    if (IS_ROOT) {
+      positive("hubify", "parent_rss_idle_mib");
+      assert.match(stdout, /keeps its root stage resident: \d+ MiB RSS/);
     }
     for (const k of ["service", "hubify_root", "hubify_user"]) {
       if (k !== "service" && !IS_ROOT) continue;
