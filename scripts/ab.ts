@@ -15,8 +15,7 @@
  */
 import { scriptArgs } from "./args.ts";
 import { cpuTicks, ensureTools, NGINX, nginxConf, TICK_US, wrk } from "./bench.ts";
-import { freePort, Proc, ROOT, sourceArgv, untilOk } from "../tests/helpers.ts";
-import { V8_FLAGS } from "../src/launcher/self.ts";
+import { freePort, Proc, proxyOnlyArgs, ROOT, sourceArgv, untilOk } from "../tests/helpers.ts";
 
 const args = scriptArgs(Deno.args);
 const BASE = args.base ?? "HEAD";
@@ -35,32 +34,7 @@ async function git(...a: string[]): Promise<string> {
 
 /** hubify from the tree at `root`, in front of `up`, as a single process. */
 function hubifyFrom(root: string, port: number, up: number, home: string): Proc {
-  const args = [
-    "--ip",
-    "127.0.0.1",
-    "--port",
-    String(port),
-    "--no-service",
-    "--service-port",
-    String(up),
-    "--home",
-    home,
-    // As root, uid 0 skips the privilege drop: the measured process is the server itself.
-    ...(Deno.uid() === 0 ? ["--uid", "0"] : []),
-    "--log-level",
-    "error",
-  ];
-  if (root === ROOT) return new Proc(sourceArgv(args));
-  return new Proc([
-    Deno.execPath(),
-    "run",
-    "--allow-all",
-    "--config",
-    `${root}/deno.json`,
-    `--v8-flags=${V8_FLAGS.join(",")}`,
-    `${root}/src/main.ts`,
-    ...args,
-  ]);
+  return new Proc(sourceArgv(proxyOnlyArgs(port, up, home), [], root));
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

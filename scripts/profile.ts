@@ -11,7 +11,7 @@
  * @module
  */
 import { scriptArgs } from "./args.ts";
-import { FIXTURES, freePort, Proc, sourceArgv, untilOk } from "../tests/helpers.ts";
+import { FIXTURES, freePort, Proc, proxyOnlyArgs, sourceArgv, untilOk } from "../tests/helpers.ts";
 
 const args = scriptArgs(Deno.args);
 const SECONDS = Number(args.seconds ?? 5);
@@ -59,21 +59,10 @@ async function main() {
       new Proc([Deno.execPath(), "run", "-A", `${FIXTURES}/upstream.ts`, "--port", String(up)]),
     );
     await untilOk(`http://127.0.0.1:${up}/`, 20_000, "the upstream fixture");
-    // One process: as root, --uid 0 skips the privilege drop so the profiled process is the server.
-    const hub = new Proc(sourceArgv([
-      "--ip",
-      "127.0.0.1",
-      "--port",
-      String(port),
-      "--no-service",
-      "--service-port",
-      String(up),
-      "--home",
-      `${dir}/home`,
-      ...(Deno.uid() === 0 ? ["--uid", "0"] : []),
-      "--log-level",
-      "error",
-    ], ["--inspect=127.0.0.1:0"]));
+    // One process (proxyOnlyArgs): the profiled process is the server itself.
+    const hub = new Proc(
+      sourceArgv(proxyOnlyArgs(port, up, `${dir}/home`), ["--inspect=127.0.0.1:0"]),
+    );
     procs.push(hub);
     const inspector = (await hub.waitFor(/Debugger listening on (ws:\/\/\S+)/))[1];
     await untilOk(`http://127.0.0.1:${port}/`, 20_000, "hubify");

@@ -31,18 +31,43 @@ export function hubifyArgv(args: string[]): string[] {
   return bin ? [bin, ...args] : sourceArgv(args);
 }
 
-/** The argv that runs hubify from source, with extra `deno run` flags (e.g. `--inspect`). */
-export function sourceArgv(args: string[], denoFlags: string[] = []): string[] {
+/**
+ * The argv that runs hubify from source, with extra `deno run` flags (e.g. `--inspect`), from this
+ * checkout or from another tree of the project (`root`, e.g. a git worktree of an older revision).
+ */
+export function sourceArgv(args: string[], denoFlags: string[] = [], root = ROOT): string[] {
   return [
     Deno.execPath(),
     "run",
     "--allow-all",
     "--config",
-    `${ROOT}/deno.json`,
+    `${root}/deno.json`,
     `--v8-flags=${V8_FLAGS.join(",")}`,
     ...denoFlags,
-    `${ROOT}/src/main.ts`,
+    `${root}/src/main.ts`,
     ...args,
+  ];
+}
+
+/**
+ * hubify's arguments for a bare proxy in front of an already running service on `servicePort`,
+ * as one process (as root, `--uid 0` skips the privilege drop): what the profiling and A/B
+ * scripts measure.
+ */
+export function proxyOnlyArgs(port: number, servicePort: number, home: string): string[] {
+  return [
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--no-service",
+    "--service-port",
+    String(servicePort),
+    "--home",
+    home,
+    ...(Deno.uid() === 0 ? ["--uid", "0"] : []),
+    "--log-level",
+    "error",
   ];
 }
 
