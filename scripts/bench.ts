@@ -20,6 +20,7 @@ import {
   hubifyArgv,
   listenerPid,
   Proc,
+  procStat,
   PYTHON,
   rssKiB,
   until,
@@ -71,8 +72,7 @@ export const NGINX = (await exists("/usr/sbin/nginx")) ? "/usr/sbin/nginx" : "ng
 
 /** User + system CPU time of `pid`, in clock ticks. */
 export function cpuTicks(pid: number): number {
-  const s = Deno.readTextFileSync(`/proc/${pid}/stat`);
-  const f = s.slice(s.lastIndexOf(")") + 2).split(" ");
+  const f = procStat(pid);
   return Number(f[11]) + Number(f[12]);
 }
 /** Microseconds per clock tick (USER_HZ is 100 on Linux). */
@@ -83,8 +83,7 @@ function childOf(pid: number): number | undefined {
   for (const e of Deno.readDirSync("/proc")) {
     if (!/^\d+$/.test(e.name)) continue;
     try {
-      const s = Deno.readTextFileSync(`/proc/${e.name}/stat`);
-      if (Number(s.slice(s.lastIndexOf(")") + 2).split(" ")[1]) === pid) return Number(e.name);
+      if (Number(procStat(Number(e.name))[1]) === pid) return Number(e.name);
     } catch { /* gone */ }
   }
   return undefined;

@@ -191,11 +191,20 @@ export function freePort(): number {
   return p;
 }
 
+/**
+ * The fields of `/proc/<pid>/stat` after the command name (which may hold spaces and parentheses):
+ * `[0]` state, `[1]` parent PID, `[11]` user and `[12]` system CPU time in clock ticks. Throws when
+ * the process is gone.
+ */
+export function procStat(pid: number): string[] {
+  const s = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  return s.slice(s.lastIndexOf(")") + 2).split(" ");
+}
+
 /** True if a process with this PID exists (and is not a zombie). */
 export function alive(pid: number): boolean {
   try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+    const state = procStat(pid)[0];
     return state !== "Z" && state !== "X";
   } catch {
     return false;

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { Browser, type Page } from "../browser.ts";
 import { type Hub, hubAvailable, startHub, userToken, waitReady } from "../hub.ts";
-import { alive, IN_CI, readRest, until } from "../helpers.ts";
+import { alive, IN_CI, procStat, readRest, until } from "../helpers.ts";
 
 const ignore = !hubAvailable() && !IN_CI;
 
@@ -293,9 +293,7 @@ Deno.test({
             headers: { authorization: `token ${aliceToken}` },
           })).json();
           const servicePid = services.services.deno.pid as number;
-          const stat = (pid: number) => Deno.readTextFileSync(`/proc/${pid}/stat`);
-          const ppid = (pid: number) =>
-            Number(stat(pid).slice(stat(pid).lastIndexOf(")") + 2).split(" ")[1]);
+          const ppid = (pid: number) => Number(procStat(pid)[1]);
           const hubifyPid = ppid(servicePid);
           const rootPid = ppid(hubifyPid);
           assert.ok(alive(servicePid) && alive(hubifyPid) && alive(rootPid));
