@@ -80,8 +80,7 @@ async function serve(config: Config, server: Promise<typeof import("./run.ts")>)
   try {
     run = await server;
   } catch (e) {
-    await started.stop();
-    started.release();
+    await started.close();
     throw e;
   }
   return await run.runServer({ config, logger: log, started });

@@ -27,9 +27,7 @@ export interface RunOptions {
 export async function runServer(opts: RunOptions): Promise<number> {
   const { config, logger: log } = opts;
   const started = opts.started ?? startServices({ config, logger: log });
-  const { supervisor, hub, signalled } = started;
-
-  const { tls } = started;
+  const { supervisor, hub, tls, signalled } = started;
   let gate: HubGate | undefined;
   let server: Deno.HttpServer<Deno.NetAddr>;
   let app: ReturnType<typeof createApp>;
@@ -58,8 +56,7 @@ export async function runServer(opts: RunOptions): Promise<number> {
     server = listen(config, tls, log, app);
   } catch (e) {
     // Nothing may outlive a hubify that could not start: not even a silent service.
-    await started.stop();
-    started.release();
+    await started.close();
     throw e;
   }
 
@@ -85,23 +82,22 @@ export async function runServer(opts: RunOptions): Promise<number> {
     signalled.then((sig) => ({ kind: "signal" as const, sig })),
     hubDown.then((message) => ({ kind: "hub" as const, message })),
   ]);
-  let code: number;
   idle.stop();
   gate?.activity.stop();
   if (outcome.kind === "hub") {
     log.error(`${outcome.message}; stopping (check JUPYTERHUB_API_URL and the network to the hub)`);
-    await started.stop();
-    code = 1;
   } else if (outcome.kind === "signal") {
     log.info(`${outcome.sig} received: stopping`);
-    await started.stop();
-    code = supervisor.services[0].status().last_exit ?? 0;
   } else {
-    const { service, code: c } = outcome;
-    log.info(`service ${service.config.name} ended (status ${c}): stopping`);
-    await started.stop();
-    code = c;
+    log.info(`service ${outcome.service.config.name} ended (status ${outcome.code}): stopping`);
   }
+  await started.stop();
+  // After the stop: a service stopped by the signal has its exit status only now.
+  const code = outcome.kind === "hub"
+    ? 1
+    : outcome.kind === "signal"
+    ? supervisor.services[0].status().last_exit ?? 0
+    : outcome.code;
   // Stop accepting; in-flight requests get a moment (long-lived streams do not hold shutdown).
   await Promise.race([server.shutdown(), new Promise((r) => setTimeout(r, 2000))]);
   app.close();

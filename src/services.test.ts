@@ -38,7 +38,7 @@ async function exists(path: string, waitMs: number): Promise<boolean> {
   }
 }
 
-Deno.test("startServices: the service runs before any server exists, and stop() ends it", async () => {
+Deno.test("startServices: the service runs before any server exists, and close() ends it", async () => {
   const dir = await Deno.makeTempDir();
   const marker = `${dir}/ran`;
   const started = startServices({ config: markerConfig(marker), logger: quiet });
@@ -46,8 +46,7 @@ Deno.test("startServices: the service runs before any server exists, and stop() 
     assert.ok(await exists(marker, 10_000), "the service was started");
     assert.notEqual(started.supervisor.services[0].state, "stopped");
   } finally {
-    await started.stop();
-    started.release();
+    await started.close();
     await Deno.remove(dir, { recursive: true });
   }
   assert.equal(started.supervisor.services[0].state, "stopped");

@@ -36,13 +36,14 @@ export interface StartedServices {
   stop(): Promise<void>;
   /** Removes the signal listeners, once nothing is left to stop. */
   release(): void;
+  /** {@link stop} then {@link release}: when hubify gives up before serving. */
+  close(): Promise<void>;
 }
 
 /**
  * Checks what must be right before anything starts (runnable services, the hub's environment and
- * its TLS files),
- * listens for stop signals (so no signal can orphan a service from here on), and starts the
- * services. Throws {@link ConfigError} with nothing started.
+ * its TLS files), listens for stop signals (so no signal can orphan a service from here on), and
+ * starts the services. Throws {@link ConfigError} with nothing started.
  *
  * @example
  * ```ts
@@ -79,15 +80,17 @@ export function startServices(opts: StartOptions): StartedServices {
     return [sig, h] as const;
   });
   supervisor.start();
+  const release = () => {
+    for (const [sig, h] of handlers.splice(0)) Deno.removeSignalListener(sig, h);
+  };
   return {
     supervisor,
     hub,
     tls,
     signalled,
     stop: () => supervisor.stop(),
-    release: () => {
-      for (const [sig, h] of handlers.splice(0)) Deno.removeSignalListener(sig, h);
-    },
+    release,
+    close: () => supervisor.stop().then(release),
   };
 }
 
