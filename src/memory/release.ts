@@ -1,17 +1,17 @@
 /**
  * Giving memory back to the system once hubify is idle.
  *
- * Most of hubify's resident memory after start-up, and after bursts of traffic, is garbage that
- * nothing frees on its own: V8 collects it only when it needs room, and the C allocator (glibc
- * malloc) keeps freed blocks, such as the 64 KiB read buffers of large downloads, for reuse.
- * Measured from source on x86_64 Linux: hubify idled at 51 MiB (the unprivileged stage) and 65 MiB
- * (the root stage, which loads the command line and validation libraries); after rounds of 5 MB
- * downloads the unprivileged stage stayed at 151 MiB. A full collection followed by glibc's
- * `malloc_trim(0)` returns that memory (see the figures in `deno task bench`).
+ * After bursts of traffic much of hubify's resident memory is garbage that nothing frees on its
+ * own: V8 collects it only when it needs room, and the C allocator (glibc malloc) keeps freed
+ * blocks, such as the 64 KiB read buffers of large downloads, for reuse. Measured from source on
+ * x86_64 Linux: after rounds of 5 MB downloads the unprivileged stage stayed at 151 MiB; a full
+ * collection followed by glibc's `malloc_trim(0)` brings it to about 60 (see the "after" column of
+ * `deno task bench`). Start-up memory is loaded code, not garbage: releasing then frees nothing.
  *
- * `gc()` exists when V8 runs with `--expose-gc` (in `V8_FLAGS`, `src/launcher/self.ts`); `malloc_trim` is called
- * through Deno's FFI because Deno has no API for it. Neither is required: without them (another
- * C library, macOS, no FFI permission) {@link releaseMemory} does what it can and reports it.
+ * `gc()` exists when V8 runs with `--expose-gc` (in `V8_FLAGS`, `src/launcher/self.ts`);
+ * `malloc_trim` is called through Deno's FFI because Deno has no API for it. Neither is required:
+ * without them (another C library, macOS, no FFI permission) {@link releaseMemory} does what it
+ * can and reports it.
  *
  * @module
  */
@@ -43,7 +43,7 @@ function mallocTrim(): Trim | null {
     });
     trim = (pad) => lib.symbols.malloc_trim(pad) as number;
   } catch {
-    // Not glibc (musl has no malloc_trim), or no --allow-ffi: nothing to trim with.
+    // Not glibc (musl has no malloc_trim): nothing to trim with.
   }
   return trim;
 }
