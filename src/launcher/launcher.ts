@@ -11,8 +11,9 @@
  */
 import type { Config } from "../config/load.ts";
 import type { Logger } from "../log/logger.ts";
-import { type LaunchPlan, parsePasswd, planLaunch } from "./plan.ts";
-import { LAUNCHED_ENV, selfCommand } from "./self.ts";
+import { type LaunchPlan, parsePasswd, type PathMode, planLaunch, unreadableBy } from "./plan.ts";
+import { LAUNCHED_ENV, selfCommand, sourceFiles } from "./self.ts";
+import { ConfigError } from "../errors.ts";
 import { exitStatus } from "../supervisor/service.ts";
 
 /** Signals the root stage forwards to the unprivileged stage. */
@@ -111,6 +112,22 @@ export function applyUmask(config: Config, log: Logger): void {
   log.debug(`umask set to ${config.umask.toString(8).padStart(3, "0")}`);
 }
 
+/** `path`'s ancestor directories from `/`, then `path` itself, with their owners and modes. */
+async function pathChain(path: string): Promise<PathMode[]> {
+  const parts = path.split("/").filter(Boolean);
+  const paths = ["/", ...parts.map((_, i) => "/" + parts.slice(0, i + 1).join("/"))];
+  return await Promise.all(paths.map(async (p) => {
+    const st = await Deno.stat(p);
+    return {
+      path: p,
+      uid: st.uid ?? 0,
+      gid: st.gid ?? 0,
+      mode: st.mode ?? 0o777,
+      isDirectory: st.isDirectory,
+    };
+  }));
+}
+
 /**
  * Runs the root stage when hubify is root. Returns `null` when the caller should go on in this
  * process (not root, or the target uid is 0), else the exit status to exit with.
@@ -142,11 +159,24 @@ export async function runRootStage(opts: RootStageOptions): Promise<number | nul
     return null;
   }
 
-  if (!Deno.build.standalone && !Deno.env.get("DENO_DIR")) {
-    log.warn(
-      "running from source as root: the unprivileged stage needs a module cache it can read; " +
-        "set DENO_DIR (scripts/dev does: DENO_DIR=/tmp/hubify-deno-cache)",
-    );
+  if (!Deno.build.standalone) {
+    if (!Deno.env.get("DENO_DIR")) {
+      log.warn(
+        "running from source as root: the unprivileged stage needs a module cache it can read; " +
+          "set DENO_DIR (scripts/dev does: DENO_DIR=/tmp/hubify-deno-cache)",
+      );
+    }
+    // Otherwise Deno itself fails in the child, with a stack trace.
+    for (const file of sourceFiles()) {
+      const blocked = unreadableBy(await pathChain(file), plan.uid, plan.gid);
+      if (blocked) {
+        throw new ConfigError(
+          `running from source as root: ${plan.user} (uid ${plan.uid}) cannot read ${file} ` +
+            `(${blocked} is closed to it); put the checkout where that user can read it ` +
+            "(not under /root), or run a release binary",
+        );
+      }
+    }
   }
   const [cmd, ...args] = selfCommand(opts.args);
   let cwd = plan.home;

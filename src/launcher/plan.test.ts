@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parsePasswd, planLaunch } from "./plan.ts";
+import { parsePasswd, planLaunch, unreadableBy } from "./plan.ts";
 
 const base = {
   user: "jovyan",
@@ -80,5 +80,46 @@ Deno.test("planLaunch: internal-SSL files are copied into the home for the unpri
   assert.deepEqual(
     planLaunch({ config: base, userExplicit: true, passwd: [], env: {} }).copies,
     [],
+  );
+});
+
+Deno.test("unreadableBy: search on directories, read on the file, by owner, group or others", () => {
+  const dir = (path: string, uid: number, gid: number, mode: number) => ({
+    path,
+    uid,
+    gid,
+    mode,
+    isDirectory: true,
+  });
+  const file = { path: "/src/deno.json", uid: 0, gid: 0, mode: 0o644, isDirectory: false };
+  const open = [dir("/", 0, 0, 0o755), dir("/src", 0, 0, 0o755), file];
+  assert.equal(unreadableBy(open, 1000, 100), undefined);
+  // /root-like: others have no search permission
+  assert.equal(
+    unreadableBy([dir("/", 0, 0, 0o755), dir("/src", 0, 0, 0o700), file], 1000, 100),
+    "/src",
+  );
+  // the group's bits apply to the primary group, the owner's to the owner
+  assert.equal(
+    unreadableBy([dir("/", 0, 0, 0o755), dir("/src", 0, 100, 0o750), file], 1000, 100),
+    undefined,
+  );
+  assert.equal(
+    unreadableBy([dir("/", 0, 0, 0o755), dir("/src", 1000, 0, 0o700), file], 1000, 100),
+    undefined,
+  );
+  // the owner's bits decide for the owner, even when others could
+  assert.equal(
+    unreadableBy([dir("/", 0, 0, 0o755), dir("/src", 1000, 0, 0o055), file], 1000, 100),
+    "/src",
+  );
+  // a directory needs x, not r; the file needs r
+  assert.equal(
+    unreadableBy([dir("/", 0, 0, 0o711), dir("/src", 0, 0, 0o711), file], 1000, 100),
+    undefined,
+  );
+  assert.equal(
+    unreadableBy([...open.slice(0, 2), { ...file, mode: 0o600 }], 1000, 100),
+    "/src/deno.json",
   );
 });

@@ -146,3 +146,31 @@ export function planLaunch(inputs: PlanInputs): LaunchPlan {
     notes,
   };
 }
+
+/** Owner, group and permission bits of one path, as `Deno.stat` reports them. */
+export interface PathMode {
+  path: string;
+  uid: number;
+  gid: number;
+  mode: number;
+  isDirectory: boolean;
+}
+
+/**
+ * The first path of `chain` (a file's ancestor directories, then the file) that a process running
+ * as `uid`:`gid` with no supplementary groups (how the unprivileged stage runs) cannot use:
+ * directories need search (x) permission, the file read (r) permission. Undefined when all can.
+ *
+ * @example
+ * ```ts
+ * unreadableBy([{ path: "/root", uid: 0, gid: 0, mode: 0o700, isDirectory: true }], 1000, 100);
+ * // "/root"
+ * ```
+ */
+export function unreadableBy(chain: PathMode[], uid: number, gid: number): string | undefined {
+  for (const p of chain) {
+    const bits = p.uid === uid ? p.mode >> 6 : p.gid === gid ? p.mode >> 3 : p.mode;
+    if ((bits & (p.isDirectory ? 0o1 : 0o4)) === 0) return p.path;
+  }
+  return undefined;
+}

@@ -43,7 +43,7 @@ export const V8_FLAGS: readonly string[] = ["--max-semi-space-size=8", "--expose
  */
 export function selfCommand(args: string[]): string[] {
   if (Deno.build.standalone) return [Deno.execPath(), ...args];
-  const config = new URL("../../deno.json", import.meta.url).pathname;
+  const [config, main] = sourceFiles();
   return [
     Deno.execPath(),
     "run",
@@ -53,7 +53,20 @@ export function selfCommand(args: string[]): string[] {
     `--v8-flags=${V8_FLAGS.join(",")}`,
     "--config",
     config,
-    new URL(Deno.mainModule).pathname,
+    main,
     ...args,
   ];
+}
+
+/**
+ * Run from source, the files the unprivileged stage must read to start: the project's `deno.json`
+ * and the main module.
+ *
+ * @example
+ * ```ts
+ * const [config, main] = sourceFiles(); // ["/src/hubify/deno.json", "/src/hubify/src/main.ts"]
+ * ```
+ */
+export function sourceFiles(): [string, string] {
+  return [new URL("../../deno.json", import.meta.url).pathname, new URL(Deno.mainModule).pathname];
 }

@@ -10,7 +10,10 @@ import {
   hubify,
   IN_CI,
   IS_ROOT,
+  Proc,
   pythonService,
+  ROOT,
+  sourceArgv,
   tempDir,
   until,
   untilOk,
@@ -176,6 +179,38 @@ Deno.test({
     const dir = await tempDir();
     const p = hubify(["--home", `${dir}/home`, "--restart", "never", "--", "sh", "-c", "exit 42"]);
     assert.equal((await p.done()).code, 42, p.output);
+  },
+});
+
+Deno.test({
+  name: "launcher: from source, a checkout uid 1000 cannot read is a clear error before the drop",
+  // A release binary reads no source tree: this is about running from source only.
+  ignore: ignore || Deno.env.get("HUBIFY_BIN") !== undefined,
+  async fn() {
+    assert.ok(IS_ROOT, "this suite needs root (CI runs as root)");
+    const dir = await tempDir();
+    // A checkout inside a root-only directory, like one under /root.
+    await Deno.mkdir(`${dir}/closed`, { mode: 0o700 });
+    const tree = `${dir}/closed/tree`;
+    await Deno.mkdir(tree);
+    for (const f of ["deno.json", "deno.lock", "src"]) {
+      const cp = await new Deno.Command("cp", { args: ["-r", `${ROOT}/${f}`, `${tree}/`] })
+        .output();
+      assert.equal(cp.code, 0);
+    }
+    const marker = `${dir}/service-ran`;
+    const p = new Proc(sourceArgv(["--home", `${dir}/home`, "--", "touch", marker], [], tree));
+    const { code } = await p.done();
+    assert.equal(code, 2, p.output);
+    assert.match(
+      p.output,
+      new RegExp(
+        `hubify: running from source as root: \\S+ \\(uid 1000\\) cannot read ${tree}/deno\\.json ` +
+          `\\(${dir}/closed is closed to it\\); put the checkout where that user can read it`,
+      ),
+    );
+    assert.doesNotMatch(p.output, /Stack backtrace|error: Error reading/);
+    await assert.rejects(Deno.stat(marker), Deno.errors.NotFound, "no service ran");
   },
 });
 
