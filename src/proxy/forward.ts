@@ -31,6 +31,7 @@ export function makeUpstream(
   target: Target,
   headTimeoutMs: number,
   idleTimeoutMs = 0,
+  onCut?: (message: string) => void,
 ): Upstream {
   const hosts = "socket" in target ? ["localhost"] : [
     `${target.host}:${target.port}`,
@@ -39,7 +40,7 @@ export function makeUpstream(
   ];
   return {
     name,
-    pool: new Http1Pool(target, { headTimeoutMs, bodyIdleTimeoutMs: idleTimeoutMs }),
+    pool: new Http1Pool(target, { headTimeoutMs, bodyIdleTimeoutMs: idleTimeoutMs, onCut }),
     hosts,
   };
 }

@@ -641,3 +641,38 @@ Deno.test("encodeHead: one byte per char, latin-1 included (header strings are B
     10,
   ]);
 });
+
+Deno.test("http1: a pooled connection the service closed is not reused; a streamed body arrives whole", async () => {
+  const bodies: string[] = [];
+  const srv = rawServer(async (req, conn) => {
+    bodies.push(dec.decode(req.body));
+    await write(conn, "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
+    return "close"; // a keep-alive answer, then the service closes (its keep-alive timeout)
+  });
+  const pool = new Http1Pool({ host: "127.0.0.1", port: srv.port });
+  try {
+    assert.equal((await get(pool)).text, "ok");
+    await until(() => srv.stats.open === 0, 2000, "the service to close its side");
+    await new Promise((r) => setTimeout(r, 20));
+    const body = new ReadableStream<Uint8Array>({
+      start(c) {
+        c.enqueue(enc.encode("abc"));
+        c.enqueue(enc.encode("def"));
+        c.close();
+      },
+    });
+    const r = await pool.request({
+      method: "POST",
+      target: "/upload",
+      headers: [["host", "x"]],
+      body,
+    });
+    assert.equal(r.status, 200);
+    await (r.body instanceof ReadableStream ? r.body.cancel() : undefined);
+    assert.deepEqual(bodies, ["", "abcdef"], "the streamed body reached the service whole");
+    assert.equal(srv.stats.accepted, 2, "a fresh connection, not the closed one");
+  } finally {
+    pool.close();
+    srv.close();
+  }
+});

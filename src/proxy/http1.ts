@@ -74,6 +74,13 @@ export class UpstreamError extends Error {
   }
 }
 
+/** The request head could not be written: nothing of the request reached the service. */
+class Unsent extends UpstreamError {
+  constructor(message: string) {
+    super(message, 502, "reset");
+  }
+}
+
 /** Options for {@link Http1Pool}. */
 export interface PoolOptions {
   /** Idle connections kept at most. Default 64. */
@@ -90,6 +97,11 @@ export interface PoolOptions {
    * pending while the client is not reading).
    */
   bodyIdleTimeoutMs?: number;
+  /**
+   * Told when a response body is cut short (the service failed mid-body), with one line saying
+   * why. Deno.serve 2.7 says nothing when a response body stream errors; this is how it is logged.
+   */
+  onCut?: (message: string) => void;
 }
 
 const MAX_HEAD = 64 * 1024;
@@ -151,8 +163,32 @@ export class Conn {
   /** Set while a body idle timeout watches this connection: only then are reads timed. */
   timed = false;
 
+  /** A read issued while the connection sat idle in the pool (see {@link watchIdle}). */
+  #early: Promise<number | null> | undefined;
+  /** That read has finished: the service closed the connection, failed, or sent unasked bytes. */
+  settled = false;
+
+  /**
+   * Reads while idle in the pool, so a connection the service closes (its keep-alive timeout)
+   * is known dead before it is reused: writing a request to it would fail with EPIPE or be
+   * answered by nothing. The next {@link fill} takes this read's result.
+   */
+  watchIdle(): void {
+    this.start = this.end = 0;
+    this.settled = false;
+    this.#early = this.c.read(this.buf).catch(() => null).finally(() => {
+      this.settled = true;
+    });
+  }
+
   /** One read from the socket, tracked for idle timeouts when {@link timed}. */
   async readInto(buf: Uint8Array): Promise<number | null> {
+    const early = this.#early;
+    if (early) {
+      // Issued into the same (then empty) buffer while idle.
+      this.#early = undefined;
+      return await early;
+    }
     if (!this.timed) return await this.c.read(buf);
     this.readingSince = Date.now();
     try {
@@ -368,7 +404,7 @@ export class Http1Pool {
   readonly target: Target;
   #idle: Conn[] = [];
   #conns = new Set<Conn>();
-  #opts: Required<PoolOptions>;
+  #opts: Required<Omit<PoolOptions, "onCut">> & Pick<PoolOptions, "onCut">;
   #closed = false;
 
   constructor(target: Target, opts: PoolOptions = {}) {
@@ -379,6 +415,7 @@ export class Http1Pool {
       connectTimeoutMs: opts.connectTimeoutMs ?? 5000,
       headTimeoutMs: opts.headTimeoutMs ?? 300_000,
       bodyIdleTimeoutMs: opts.bodyIdleTimeoutMs ?? 0,
+      onCut: opts.onCut,
     };
   }
 
@@ -497,6 +534,7 @@ export class Http1Pool {
     // No timer per connection (a setTimeout and clearTimeout per request showed in the c=64
     // profile): #acquire never takes an expired connection, and the sweeper closes them.
     c.idleSince = Date.now();
+    c.watchIdle();
     this.#idle.push(c);
     this.#watch();
   }
@@ -509,7 +547,8 @@ export class Http1Pool {
       // Past the idle timeout the service may be closing it. A body cannot be replayed if the
       // service closed a long-idle connection under us: such requests take only recent ones.
       if (
-        idleFor > this.#opts.idleTimeoutMs || (hasBody && idleFor > this.#opts.idleTimeoutMs / 2)
+        c.settled || idleFor > this.#opts.idleTimeoutMs ||
+        (hasBody && idleFor > this.#opts.idleTimeoutMs / 2)
       ) {
         this.#discard(c);
         continue;
@@ -538,9 +577,14 @@ export class Http1Pool {
       } catch (e) {
         this.#discard(conn);
         if (conn.closeReason === CLIENT_GONE) throw new UpstreamError(CLIENT_GONE, 502, "reset");
-        // A reused connection the service had already closed: replay once when nothing was consumed.
+        // A reused connection the service had already closed: replay once when nothing was
+        // consumed — any request whose head could not even be written, or one without a body
+        // and idempotent whose answer never came.
         const stale = e instanceof UpstreamError && e.kind === "reset" && reused;
-        if (stale && attempt === 0 && !hasBody && IDEMPOTENT.has(req.method)) continue;
+        if (
+          stale && attempt === 0 &&
+          (e instanceof Unsent || (!hasBody && IDEMPOTENT.has(req.method)))
+        ) continue;
         if (e instanceof UpstreamError) throw e;
         if (req.signal?.().aborted) throw new UpstreamError(CLIENT_GONE, 502, "reset");
         throw new UpstreamError(
@@ -574,7 +618,14 @@ export class Http1Pool {
     };
     this.#watch(wait);
 
-    await conn.writeAll(encodeHead(head));
+    try {
+      await conn.writeAll(encodeHead(head));
+    } catch (e) {
+      this.#waiting.delete(wait);
+      wait.unwatch?.();
+      // Nothing was sent and no body byte consumed: the request can go on another connection.
+      throw new Unsent(`error talking to the service: ${(e as Error).message}`);
+    }
     let bodyReader: ReadableStreamDefaultReader<Uint8Array> | undefined;
     if (req.body !== null) {
       bodyReader = req.body.getReader();
@@ -715,7 +766,7 @@ export class Http1Pool {
       status: h.status,
       statusText: h.statusText,
       headers: f.headers,
-      body: bodyStream(conn, f.framing, finish),
+      body: bodyStream(conn, f.framing, finish, this.#opts.onCut),
       contentLength: f.framing.kind === "length" ? f.framing.length : null,
     };
   }
@@ -767,6 +818,7 @@ function bodyStream(
   conn: Conn,
   f: Framing,
   finish: (ok: boolean) => void,
+  onCut?: (message: string) => void,
 ): ReadableStream<Uint8Array> {
   let remaining = f.kind === "length" ? f.length : 0;
   let chunkLeft = 0;
@@ -846,7 +898,10 @@ function bodyStream(
         }
       } catch (e) {
         finish(false);
-        ctrl.error(cutError(conn, e));
+        const err = cutError(conn, e);
+        // The client leaving is not the service's fault, and is counted elsewhere.
+        if (conn.closeReason !== CLIENT_GONE) onCut?.(err.message);
+        ctrl.error(err);
       }
     },
     cancel() {

@@ -79,7 +79,13 @@ export function createApp(opts: AppOptions): App {
   const base = config.basePath;
   const api = base.slice(0, -1) + config.apiPath;
   const upstreamFor = (name: string, target: Target) =>
-    makeUpstream(name, target, config.requestTimeout * 1000, config.idleTimeout * 1000);
+    makeUpstream(
+      name,
+      target,
+      config.requestTimeout * 1000,
+      config.idleTimeout * 1000,
+      (message) => log.warn(`${name}: ${message}`),
+    );
   const routes = supervisor.services.map((service) =>
     new Route(
       service,

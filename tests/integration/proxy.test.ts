@@ -372,6 +372,7 @@ Deno.test("proxy: base path, prefix stripping, safe paths and header rewriting",
       const r = await fetch(`${url}/user/alice?x=1`, { redirect: "manual" });
       assert.equal(r.status, 302);
       assert.equal(r.headers.get("location"), "/user/alice/?x=1");
+      await r.body?.cancel();
     });
     await t.step("the service sees the path without the prefix", async () => {
       const r = await getJson(`${url}/user/alice/echo/x?y=1`);
@@ -591,6 +592,7 @@ Deno.test("proxy: several services at /<name>/ and /proxy/<port>/, never an arbi
     const bare = await fetch(`${url}/second`, { redirect: "manual" });
     assert.equal(bare.status, 302);
     assert.equal(bare.headers.get("location"), "/second/");
+    await bare.body?.cancel();
     const byPort = await getJson(`${url}/proxy/${second}/echo`);
     assert.equal(byPort.body.path, `/proxy/${second}/echo`);
     // an unconfigured port is just a path of the primary service
