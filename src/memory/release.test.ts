@@ -61,7 +61,7 @@ Deno.test("releaseMemory: returns freed buffers to the system (glibc Linux)", {
     console.log(JSON.stringify({ held, ...r }));
   `;
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["eval", "--allow-all", `--v8-flags=${V8_FLAGS.join(",")}`, code],
+    args: ["eval", `--v8-flags=${V8_FLAGS.join(",")}`, code],
     stderr: "inherit",
   }).output();
   assert.equal(out.code, 0);

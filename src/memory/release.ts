@@ -15,6 +15,7 @@
  *
  * @module
  */
+import { libc } from "../sys/libc.ts";
 
 /** What {@link releaseMemory} did. */
 export interface Released {
@@ -27,31 +28,14 @@ export interface Released {
   rssAfterKiB: number;
 }
 
-type Trim = (pad: bigint) => number;
-let trim: Trim | null | undefined;
-
-/** glibc's `malloc_trim`, opened once; null where it does not exist or FFI is not allowed. */
-function mallocTrim(): Trim | null {
-  if (trim !== undefined) return trim;
-  trim = null;
-  if (Deno.build.os !== "linux") return trim;
-  // Never prompt: without the permission there is simply nothing to trim with.
-  if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") return trim;
-  try {
-    const lib = Deno.dlopen("libc.so.6", {
-      malloc_trim: { parameters: ["usize"], result: "i32" },
-    });
-    trim = (pad) => lib.symbols.malloc_trim(pad) as number;
-  } catch {
-    // Not glibc (musl has no malloc_trim): nothing to trim with.
-  }
-  return trim;
-}
-
-/** Resident set size in KiB from /proc/self/status; 0 when unavailable. */
+/**
+ * Resident set size in KiB from /proc/self/status; 0 when unavailable. Read through glibc where
+ * it is reachable: Deno 2.7 refuses `/proc/self/` to anything short of `--allow-all`.
+ */
 export function rssKiB(): number {
   try {
-    const status = Deno.readTextFileSync("/proc/self/status");
+    const c = libc();
+    const status = c ? c.readText("/proc/self/status") : Deno.readTextFileSync("/proc/self/status");
     return Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0);
   } catch {
     return 0;
@@ -74,12 +58,13 @@ export async function releaseMemory(settleMs = 100): Promise<Released> {
   const rssBeforeKiB = rssKiB();
   const gc = (globalThis as { gc?: () => void }).gc;
   gc?.();
-  const t = mallocTrim();
-  if (t) {
+  // Not glibc (musl has no malloc_trim), or no ffi permission: nothing to trim with.
+  const c = libc();
+  if (c) {
     await new Promise((r) => setTimeout(r, settleMs));
-    t(0n);
+    c.mallocTrim(0);
   }
-  return { gc: gc !== undefined, trimmed: t !== null, rssBeforeKiB, rssAfterKiB: rssKiB() };
+  return { gc: gc !== undefined, trimmed: c !== null, rssBeforeKiB, rssAfterKiB: rssKiB() };
 }
 
 /** Options for {@link IdleRelease}. */

@@ -10,6 +10,7 @@ import type { Logger } from "../log/logger.ts";
 import { backoffDelay, shouldRestart, STABLE_RUN_MS } from "./backoff.ts";
 import { substitute } from "./command.ts";
 import { type Endpoint, freePort, nextProbeDelay, probe } from "./readiness.ts";
+import type { Launch } from "./shim.ts";
 
 /** Lifecycle state of a service. */
 export type ServiceState = "starting" | "ready" | "restarting" | "failed" | "stopped";
@@ -46,6 +47,8 @@ export interface ServiceOptions {
   probeMaxIntervalMs?: number;
   /** Backoff before restart n (1-based), ms. Default {@link backoffDelay}. */
   backoff?: (attempt: number) => number;
+  /** How the process is started (e.g. through the exec shim). Default: the command as is. */
+  launch?: (argv: string[], env: Record<string, string>) => Launch;
 }
 
 const SIGNALS: Record<string, number> = {
@@ -95,6 +98,7 @@ export class Service {
   #baseUrl: string;
   #probeMax: number;
   #backoff: (attempt: number) => number;
+  #launch: (argv: string[], env: Record<string, string>) => Launch;
 
   #state: ServiceState = "stopped";
   #child: Deno.ChildProcess | null = null;
@@ -111,6 +115,8 @@ export class Service {
   #done: Promise<number>;
   #resolveDone!: (code: number) => void;
   #restartTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Ends the readiness loop's current pause (the process ended or is being stopped). */
+  #endPause: (() => void) | undefined;
 
   constructor(opts: ServiceOptions) {
     this.config = opts.config;
@@ -119,6 +125,8 @@ export class Service {
     this.#baseUrl = opts.baseUrl ?? "/";
     this.#probeMax = opts.probeMaxIntervalMs ?? 500;
     this.#backoff = opts.backoff ?? ((n) => backoffDelay(n));
+    this.#launch = opts.launch ??
+      ((argv, env) => ({ cmd: argv[0], args: argv.slice(1), env }));
     this.#port = opts.config.port;
     this.#done = new Promise((r) => (this.#resolveDone = r));
   }
@@ -237,9 +245,10 @@ export class Service {
     this.#setState("starting");
     let child: Deno.ChildProcess;
     try {
-      child = new Deno.Command(argv[0], {
-        args: argv.slice(1),
-        env,
+      const launch = this.#launch(argv, env);
+      child = new Deno.Command(launch.cmd, {
+        args: launch.args,
+        env: launch.env,
         clearEnv: true,
         stdin: "null",
         stdout: "piped",
@@ -323,14 +332,27 @@ export class Service {
         await this.#terminate(child);
         return;
       }
-      await new Promise((r) => setTimeout(r, interval));
+      await this.#pause(interval);
       interval = nextProbeDelay(interval, this.#probeMax, Date.now() - this.#startedAt);
     }
+  }
+
+  /** Waits `ms`, or less when {@link #endPause} is called. */
+  #pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#endPause = done;
+    });
   }
 
   #onExit(child: Deno.ChildProcess, s: Deno.CommandStatus) {
     if (this.#child !== child) return;
     this.#child = null;
+    this.#endPause?.();
     // Anything the service left behind in its process group would be an orphan: end it.
     try {
       Deno.kill(-child.pid, "SIGKILL");
@@ -412,6 +434,7 @@ export class Service {
   /** Stops the service: SIGTERM to its process group, SIGKILL after the grace period. */
   async stop(): Promise<void> {
     this.#stopping = true;
+    this.#endPause?.();
     if (this.#restartTimer !== undefined) {
       clearTimeout(this.#restartTimer);
       this.#restartTimer = undefined;
