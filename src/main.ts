@@ -14,18 +14,22 @@
 // rows of `deno task bench`.
 import { assertRunnable, ConfigError, ListenError } from "./errors.ts";
 import type { Config } from "./config/load.ts";
-import { log } from "./log/logger.ts";
+import { log, streamWriter } from "./log/logger.ts";
 import { applyUmask, runRootStage } from "./launcher/launcher.ts";
-import { LAUNCHED_ENV } from "./launcher/self.ts";
+import { type Handover, LAUNCHED_ENV } from "./launcher/self.ts";
 import { startServices } from "./services.ts";
+import { runShim, SHIM_ENV } from "./supervisor/shim.ts";
+import { libc } from "./sys/libc.ts";
 import { VERSION } from "./version.ts";
 
-const encoder = new TextEncoder();
-const print = (s: string) => Deno.stdout.writeSync(encoder.encode(s));
-const printErr = (s: string) => Deno.stderr.writeSync(encoder.encode(s));
+// Output may go to a pipe that closes (`hubify config | head -1`): never a crash for that.
+const print = streamWriter(Deno.stdout, "stdout");
+const printErr = streamWriter(Deno.stderr, "stderr");
 
 /** Runs hubify with `args`; resolves with the exit status. */
 export async function main(args: string[]): Promise<number> {
+  const shim = Deno.env.get(SHIM_ENV);
+  if (shim !== undefined) runShim(shim);
   const launched = Deno.env.get(LAUNCHED_ENV);
   if (launched !== undefined) return await runLaunched(launched);
   // A non-root hubify serves in this process: load the server while the command line is parsed.
@@ -73,9 +77,35 @@ export async function main(args: string[]): Promise<number> {
 /**
  * Starts the services, then the server once its modules (`server`) have loaded: a service's own
  * start-up overlaps with loading Hono, the proxy and the hub client.
+ *
+ * First, hubify makes itself not dumpable: the services run as the same uid, and must read
+ * neither `/proc/<pid>/environ` (the hub's token) nor hubify's memory (the cookie key, cached
+ * tokens), nor ptrace it. The hub's token is also removed from hubify's environment table.
  */
-async function serve(config: Config, server: Promise<typeof import("./run.ts")>): Promise<number> {
-  const started = startServices({ config, logger: log });
+async function serve(
+  config: Config,
+  server: Promise<typeof import("./run.ts")>,
+  files?: Record<string, string>,
+): Promise<number> {
+  try {
+    libc()?.setDumpable(false);
+  } catch (e) {
+    log.warn(`the service's uid may read hubify's memory: ${(e as Error).message}`);
+  }
+  const started = startServices({ config, logger: log, files });
+  // A bug must not leave the services running without hubify in front of them.
+  const fatal = (what: string, e: unknown) => {
+    log.error(`internal error (${what}): ${(e as Error)?.message ?? e}; stopping the services`);
+    started.stop().finally(() => Deno.exit(1));
+  };
+  addEventListener("unhandledrejection", (ev) => {
+    ev.preventDefault();
+    fatal("unhandled rejection", ev.reason);
+  });
+  addEventListener("error", (ev) => {
+    ev.preventDefault();
+    fatal("uncaught exception", ev.error);
+  });
   let run: typeof import("./run.ts");
   try {
     run = await server;
@@ -88,14 +118,16 @@ async function serve(config: Config, server: Promise<typeof import("./run.ts")>)
 
 /**
  * The unprivileged stage started by the root stage: the configuration arrives validated in
- * {@link LAUNCHED_ENV}; the variable is removed so services never inherit it.
+ * {@link LAUNCHED_ENV}; the variable is removed so services never inherit it. The directories
+ * root leaves to the user are made here, as the user.
  */
 async function runLaunched(json: string): Promise<number> {
   Deno.env.delete(LAUNCHED_ENV);
   const server = import("./run.ts");
-  let config: Config;
+  let handover: Handover;
   try {
-    config = JSON.parse(json);
+    handover = JSON.parse(json);
+    const config = handover?.config;
     if (typeof config !== "object" || config === null || !Array.isArray(config.services)) {
       throw new Error("not an object with services");
     }
@@ -105,9 +137,17 @@ async function runLaunched(json: string): Promise<number> {
         "unprivileged stage; unset it",
     );
   }
+  const { config, files, userDirs } = handover;
   log.configure({ level: config.logLevel, format: config.logFormat });
   applyUmask(config, log);
-  return await serve(config, server);
+  for (const dir of userDirs ?? []) {
+    try {
+      Deno.mkdirSync(dir, { recursive: true, mode: 0o755 });
+    } catch (e) {
+      log.warn(`cannot create ${dir}: ${(e as Error).message}`);
+    }
+  }
+  return await serve(config, server, files);
 }
 
 if (import.meta.main) {

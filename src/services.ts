@@ -10,10 +10,16 @@ import type { Config } from "./config/load.ts";
 import { assertRunnable, ConfigError } from "./errors.ts";
 import { type HubEnv, HubEnvError, parseHubEnv } from "./hub/env.ts";
 import type { Logger } from "./log/logger.ts";
-import { Supervisor } from "./supervisor/supervisor.ts";
+import { SECRET_ENV, Supervisor } from "./supervisor/supervisor.ts";
+import { serviceLauncher } from "./supervisor/shim.ts";
+import { Reaper } from "./supervisor/reaper.ts";
+import { libc } from "./sys/libc.ts";
 
 /** Signals that stop hubify gracefully. */
 export const STOP_SIGNALS: Deno.Signal[] = ["SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT"];
+
+/** How long orphaned daemons get between SIGTERM and SIGKILL once the services are stopped. */
+const ORPHAN_GRACE_MS = 2000;
 
 /** Options for {@link startServices}. */
 export interface StartOptions {
@@ -21,6 +27,8 @@ export interface StartOptions {
   logger: Logger;
   /** Environment the hub settings come from. Default: hubify's own. */
   env?: Record<string, string>;
+  /** Contents of the internal-SSL files by env name, read by the root stage for this one. */
+  files?: Record<string, string>;
 }
 
 /** Services already running, and the stop signal hubify is waiting for. */
@@ -64,14 +72,25 @@ export function startServices(opts: StartOptions): StartedServices {
       if (e instanceof HubEnvError) throw new ConfigError(e.message);
       throw e;
     }
+    // Read once: no later reader (nor anything this process starts) finds the token in the table.
+    if (!opts.env) { for (const k of SECRET_ENV) Deno.env.delete(k); }
     hub.prefix = config.basePath;
   }
-  const tls = hub?.ssl ? readTls(hub.ssl) : undefined;
+  const tls = hub?.ssl ? readTls(hub.ssl, opts.files ?? {}) : undefined;
   const supervisor = new Supervisor({
     services: config.services,
     logger,
     baseUrl: config.basePath,
+    launch: serviceLauncher(),
   });
+  const c = libc();
+  const reaper = c
+    ? new Reaper({
+      libc: c,
+      own: () => supervisor.pids(),
+      onReap: (pid) => logger.debug(`reaped orphaned process ${pid}`),
+    })
+    : undefined;
   let onSignal!: (sig: Deno.Signal) => void;
   const signalled = new Promise<Deno.Signal>((r) => (onSignal = r));
   const handlers = STOP_SIGNALS.map((sig) => {
@@ -79,23 +98,30 @@ export function startServices(opts: StartOptions): StartedServices {
     Deno.addSignalListener(sig, h);
     return [sig, h] as const;
   });
+  try {
+    reaper?.start();
+  } catch (e) {
+    logger.warn(`orphaned processes will not be reaped: ${(e as Error).message}`);
+  }
   supervisor.start();
   const release = () => {
     for (const [sig, h] of handlers.splice(0)) Deno.removeSignalListener(sig, h);
+    reaper?.stop();
   };
-  return {
-    supervisor,
-    hub,
-    tls,
-    signalled,
-    stop: () => supervisor.stop(),
-    release,
-    close: () => supervisor.stop().then(release),
+  const stop = async () => {
+    await supervisor.stop();
+    const n = await reaper?.endOrphans(ORPHAN_GRACE_MS) ?? 0;
+    if (n) logger.info(`ended ${n} orphaned process(es) the services left behind`);
   };
+  return { supervisor, hub, tls, signalled, stop, release, close: () => stop().then(release) };
 }
 
-function readTls(ssl: { keyFile: string; certFile: string; caFile: string }) {
+function readTls(
+  ssl: { keyFile: string; certFile: string; caFile: string },
+  files: Record<string, string>,
+) {
   const read = (path: string, name: string) => {
+    if (files[name] !== undefined) return files[name];
     try {
       return Deno.readTextFileSync(path);
     } catch (e) {

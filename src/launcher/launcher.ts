@@ -1,22 +1,30 @@
 /**
- * The root stage: prepare the home, drop privileges by re-executing hubify as the target user,
- * forward signals, and exit with the child's status.
+ * The root stage: prepare the home without following a link the user controls, then become the
+ * user in place, as docker-stacks' start.sh, gosu and su-exec do: supplementary groups as
+ * `initgroups(3)` sets them, `setgid`, `setuid`, then `execve` of hubify's unprivileged stage. No
+ * root process stays once the service runs, and the PID does not change (PID 1 in a container
+ * stays PID 1). Root reads only: `/etc/passwd`, the configuration, the hub's internal-SSL files
+ * (handed over in memory); it writes only: the home directory itself (created when missing) and,
+ * when asked, ownership below it and below `--chown-extra` paths, through `nofollow.ts`.
  *
- * Signals: SIGTERM, SIGINT, SIGHUP and SIGQUIT are forwarded to the unprivileged hubify, which stops
- * the services gracefully. Exit status: the child's, or 128+signal when it was killed.
- * Limits (Deno): no setgroups, so the user has only its primary group; no reaping of re-parented
- * orphans as PID 1 — use `docker run --init` (tini) when the service spawns daemons.
+ * Where glibc cannot be reached through FFI (macOS, no ffi permission), the older path remains: a
+ * root parent spawns the unprivileged stage (`Deno.Command` with uid/gid: no supplementary groups),
+ * forwards SIGTERM, SIGINT, SIGHUP and SIGQUIT to it and exits with its status (128+signal when it
+ * was killed). There, root creates the home but chowns nothing below it (that needs no-follow
+ * system calls). `hubify doctor` says which path runs.
  *
  * @module
  */
 import type { Config } from "../config/load.ts";
 import type { Logger } from "../log/logger.ts";
 import { type LaunchPlan, parsePasswd, type PathMode, planLaunch, unreadableBy } from "./plan.ts";
-import { LAUNCHED_ENV, selfCommand, sourceFiles } from "./self.ts";
+import { type Handover, LAUNCHED_ENV, selfCommand, sourceFiles } from "./self.ts";
 import { ConfigError } from "../errors.ts";
 import { exitStatus } from "../supervisor/service.ts";
+import { type Libc, libc, SysError } from "../sys/libc.ts";
+import { NoFollow, UnsafePathError } from "./nofollow.ts";
 
-/** Signals the root stage forwards to the unprivileged stage. */
+/** Signals the root stage forwards to the unprivileged stage (spawn path only). */
 export const FORWARDED_SIGNALS: Deno.Signal[] = ["SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT"];
 
 /** Options for {@link runRootStage}. */
@@ -29,71 +37,103 @@ export interface RootStageOptions {
   args: string[];
 }
 
-async function chownTree(path: string, uid: number, gid: number, recursive: boolean, log: Logger) {
-  let count = 0;
-  const visit = async (p: string, top: boolean) => {
-    let info: Deno.FileInfo;
-    try {
-      info = await Deno.lstat(p);
-    } catch (e) {
-      if (top) log.warn(`cannot chown ${p}: ${(e as Error).message}`);
-      return;
-    }
-    // Never follow or change symlinks below the top: a link to /etc/shadow must not become the user's.
-    if (info.isSymlink && !top) return;
-    try {
-      await Deno.chown(p, uid, gid);
-      count++;
-    } catch (e) {
-      log.warn(`cannot chown ${p}: ${(e as Error).message}`);
-      return;
-    }
-    if (recursive && info.isDirectory) {
-      for await (const entry of Deno.readDir(p)) await visit(`${p}/${entry.name}`, false);
-    }
-  };
-  await visit(path, true);
-  return count;
+/** How the root stage becomes the user: in place through glibc, or by spawning a child. */
+export type DropMethod = "exec" | "spawn";
+
+/** The method this process would use: `exec` where glibc is reachable through FFI. */
+export function dropMethod(c: Libc | null = libc()): DropMethod {
+  return c ? "exec" : "spawn";
 }
 
-/** Executes the filesystem part of a plan. */
-export async function prepareHome(plan: LaunchPlan, log: Logger): Promise<void> {
-  for (const dir of plan.mkdirs) {
-    let created = false;
+/** `path`'s parent directory and last component. */
+function split(path: string): [string, string] {
+  const i = path.replace(/\/+$/, "").lastIndexOf("/");
+  return [path.slice(0, i) || "/", path.slice(i + 1)];
+}
+
+/**
+ * Chowns `path` to uid:gid (and, when `recursive`, everything below it) through opened
+ * descriptors: a link is followed only where root alone could have made it.
+ */
+function chownPath(
+  fs: NoFollow,
+  path: string,
+  plan: LaunchPlan,
+  recursive: boolean,
+  log: Logger,
+): number {
+  let dir;
+  try {
+    dir = fs.openDir(path);
+  } catch (e) {
+    if (!(e instanceof UnsafePathError && /is not a directory$/.test(e.message))) throw e;
+    // A file: changed in its (opened) parent directory, never through a link.
+    const [parent, name] = split(path);
+    const p = fs.openDir(parent);
     try {
-      await Deno.mkdir(dir, { mode: 0o755 });
-      created = true;
+      fs.lchownAt(p, name, plan.uid, plan.gid);
+    } finally {
+      fs.close(p);
+    }
+    return 1;
+  }
+  try {
+    fs.chownDir(dir, plan.uid, plan.gid);
+    return 1 + (recursive ? fs.chownBelow(dir, plan.uid, plan.gid, (m) => log.warn(m)) : 0);
+  } finally {
+    fs.close(dir);
+  }
+}
+
+/**
+ * Executes the filesystem part of a plan as root: creates the home when missing (given to the
+ * user) and chowns what the plan says. Nothing else inside the home: the user stage makes
+ * {@link LaunchPlan.userDirs}. A link the user could have placed is never followed; each refusal
+ * is one warning line.
+ */
+export function prepareHome(plan: LaunchPlan, log: Logger, c: Libc | null = libc()): void {
+  if (!c) {
+    prepareHomeWithoutLibc(plan, log);
+    return;
+  }
+  const fs = new NoFollow(c);
+  try {
+    const home = fs.openDir(plan.home, { create: 0o755 });
+    try {
+      if (home.created && plan.drop) fs.chownDir(home, plan.uid, plan.gid);
+    } finally {
+      fs.close(home);
+    }
+  } catch (e) {
+    log.warn(`cannot prepare the home ${plan.home}: ${(e as Error).message}`);
+  }
+  for (const ch of plan.chown) {
+    try {
+      const n = chownPath(fs, ch.path, plan, ch.recursive, log);
+      log.info(`chowned ${ch.path} to ${plan.uid}:${plan.gid}`, {
+        recursive: ch.recursive,
+        entries: n,
+      });
     } catch (e) {
-      if (!(e instanceof Deno.errors.AlreadyExists)) {
-        log.warn(`cannot create ${dir}: ${(e as Error).message}`);
-        continue;
-      }
-    }
-    if (created || dir !== plan.home) {
-      // Directories hubify creates belong to the user even without --chown-home.
-      try {
-        const st = await Deno.lstat(dir);
-        if (created || (st.uid === 0 && !st.isSymlink)) await Deno.chown(dir, plan.uid, plan.gid);
-      } catch { /* reported by mkdir above */ }
+      log.warn(`cannot chown ${ch.path}: ${(e as Error).message}`);
     }
   }
-  for (const { from, to } of plan.copies) {
-    const dir = to.slice(0, to.lastIndexOf("/"));
-    await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
-    for (const d of [dir.slice(0, dir.lastIndexOf("/")), dir]) {
-      await Deno.chown(d, plan.uid, plan.gid);
+}
+
+/** Without no-follow system calls: create the home, chown nothing below anything. */
+function prepareHomeWithoutLibc(plan: LaunchPlan, log: Logger): void {
+  try {
+    Deno.mkdirSync(plan.home, { mode: 0o755 });
+    if (plan.drop) Deno.chownSync(plan.home, plan.uid, plan.gid);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.AlreadyExists)) {
+      log.warn(`cannot create ${plan.home}: ${(e as Error).message}`);
     }
-    await Deno.copyFile(from, to);
-    await Deno.chmod(to, 0o600);
-    await Deno.chown(to, plan.uid, plan.gid);
-    log.debug(`copied ${from} to ${to} for the unprivileged stage`);
   }
-  for (const c of plan.chown) {
-    const n = await chownTree(c.path, plan.uid, plan.gid, c.recursive, log);
-    log.info(`chowned ${c.path} to ${plan.uid}:${plan.gid}`, {
-      recursive: c.recursive,
-      entries: n,
-    });
+  for (const ch of plan.chown) {
+    log.warn(
+      `not chowning ${ch.path}: without glibc (FFI) root cannot chown without following links`,
+    );
   }
 }
 
@@ -130,7 +170,9 @@ async function pathChain(path: string): Promise<PathMode[]> {
 
 /**
  * Runs the root stage when hubify is root. Returns `null` when the caller should go on in this
- * process (not root, or the target uid is 0), else the exit status to exit with.
+ * process (not root, or the target uid is 0). Otherwise, where glibc is reachable, it does not
+ * return: this process becomes the unprivileged stage. Else it resolves with the exit status of
+ * the spawned unprivileged stage.
  */
 export async function runRootStage(opts: RootStageOptions): Promise<number | null> {
   const { config, logger: log } = opts;
@@ -152,48 +194,126 @@ export async function runRootStage(opts: RootStageOptions): Promise<number | nul
     env: Deno.env.toObject(),
   });
   for (const n of plan.notes) log.info(n);
-  await prepareHome(plan, log);
+  prepareHome(plan, log);
   for (const [k, v] of Object.entries(plan.env)) Deno.env.set(k, v);
   if (!plan.drop) {
     log.warn("target uid is 0: the service runs as root");
     return null;
   }
+  const argv = selfCommand(opts.args);
+  await assertReachable(plan, argv[0], log);
+  // The validated configuration: the unprivileged stage neither re-parses (no commander, no
+  // valibot) nor reads a config file or key that only root may read.
+  const handover: Handover = { config, files: readPrivateFiles(plan), userDirs: plan.userDirs };
+  const env = { ...Deno.env.toObject(), ...plan.env, [LAUNCHED_ENV]: JSON.stringify(handover) };
+  const c = libc();
+  if (c) becomeUser(c, plan, argv, env, log);
+  return await spawnUser(plan, argv, env, log);
+}
 
-  if (!Deno.build.standalone) {
-    if (!Deno.env.get("DENO_DIR")) {
-      log.warn(
-        "running from source as root: the unprivileged stage needs a module cache it can read; " +
-          "set DENO_DIR (scripts/dev does: DENO_DIR=/tmp/hubify-deno-cache)",
-      );
-    }
-    // Otherwise Deno itself fails in the child, with a stack trace.
-    for (const file of sourceFiles()) {
-      const blocked = unreadableBy(await pathChain(file), plan.uid, plan.gid);
-      if (blocked) {
-        throw new ConfigError(
-          `running from source as root: ${plan.user} (uid ${plan.uid}) cannot read ${file} ` +
-            `(${blocked} is closed to it); put the checkout where that user can read it ` +
-            "(not under /root), or run a release binary",
-        );
-      }
+/** The files named by {@link LaunchPlan.privateFiles}, read as root. */
+function readPrivateFiles(plan: LaunchPlan): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (const { env, path } of plan.privateFiles) {
+    try {
+      files[env] = Deno.readTextFileSync(path);
+    } catch (e) {
+      throw new ConfigError(`cannot read ${env} ${path}: ${(e as Error).message}`);
     }
   }
-  const [cmd, ...args] = selfCommand(opts.args);
+  return files;
+}
+
+/** Run as the user, hubify's own program (and, from source, its code) must be reachable. */
+async function assertReachable(plan: LaunchPlan, program: string, log: Logger): Promise<void> {
+  if (Deno.build.standalone) {
+    const blocked = unreadableBy(await pathChain(program), plan.uid, plan.gid, 0o1);
+    if (blocked) {
+      throw new ConfigError(
+        `${plan.user} (uid ${plan.uid}) cannot execute ${program} (${blocked} is closed to it); ` +
+          "install hubify where that user can run it, e.g. /usr/local/bin",
+      );
+    }
+    return;
+  }
+  if (!Deno.env.get("DENO_DIR")) {
+    log.warn(
+      "running from source as root: the unprivileged stage needs a module cache it can read; " +
+        "set DENO_DIR (scripts/dev does: DENO_DIR=/tmp/hubify-deno-cache)",
+    );
+  }
+  // Otherwise Deno itself fails in the child, with a stack trace.
+  for (const file of sourceFiles()) {
+    const blocked = unreadableBy(await pathChain(file), plan.uid, plan.gid);
+    if (blocked) {
+      throw new ConfigError(
+        `running from source as root: ${plan.user} (uid ${plan.uid}) cannot read ${file} ` +
+          `(${blocked} is closed to it); put the checkout where that user can read it ` +
+          "(not under /root), or run a release binary",
+      );
+    }
+  }
+}
+
+/**
+ * Becomes uid:gid in this process and executes the unprivileged stage. Each step's failure is
+ * named; none is ignored (a half-dropped process must not run a service).
+ */
+function becomeUser(
+  c: Libc,
+  plan: LaunchPlan,
+  argv: string[],
+  env: Record<string, string>,
+  log: Logger,
+): never {
+  try {
+    c.initgroups(plan.user, plan.gid);
+  } catch (e) {
+    // A name the group database cannot resolve: the primary group alone, as su-exec does.
+    if (!(e instanceof SysError)) throw e;
+    c.setgroups([plan.gid]);
+  }
+  c.setgid(plan.gid);
+  c.setuid(plan.uid);
+  const ids = c.ids();
+  if (ids.uid !== plan.uid || ids.euid !== plan.uid || ids.gid !== plan.gid) {
+    throw new Error(`privilege drop did not take: uid ${ids.uid}/${ids.euid}, gid ${ids.gid}`);
+  }
+  try {
+    Deno.chdir(plan.home);
+  } catch {
+    Deno.chdir("/");
+  }
+  log.info(
+    `dropping privileges to ${plan.user} (${plan.uid}:${plan.gid}), home ${plan.home}`,
+    { groups: ids.groups.join(","), method: "exec" },
+  );
+  c.execve(argv[0], argv, env);
+}
+
+/** The spawn path: a root parent, the unprivileged stage as its child. */
+async function spawnUser(
+  plan: LaunchPlan,
+  argv: string[],
+  env: Record<string, string>,
+  log: Logger,
+): Promise<number> {
   let cwd = plan.home;
   try {
     await Deno.stat(cwd);
   } catch {
     cwd = "/";
   }
-  log.info(`dropping privileges to ${plan.user} (${plan.uid}:${plan.gid}), home ${plan.home}`);
-  const child = new Deno.Command(cmd, {
-    args,
+  log.info(`dropping privileges to ${plan.user} (${plan.uid}:${plan.gid}), home ${plan.home}`, {
+    method: "spawn",
+  });
+  const child = new Deno.Command(argv[0], {
+    args: argv.slice(1),
     uid: plan.uid,
     gid: plan.gid,
     cwd,
-    // The validated configuration: the child neither re-parses (no commander, no valibot) nor needs to
-    // read a config file that only root may read.
-    env: { ...plan.env, [LAUNCHED_ENV]: JSON.stringify(config) },
+    env,
+    clearEnv: true,
     stdin: "inherit",
     stdout: "inherit",
     stderr: "inherit",

@@ -23,7 +23,7 @@ Deno.test("planLaunch: unknown user works by uid, default home", () => {
   assert.equal(p.uid, 4242);
   assert.equal(p.home, "/home/jovyan");
   assert.deepEqual(p.env, { HOME: "/home/jovyan", USER: "jovyan", LOGNAME: "jovyan" });
-  assert.ok(p.mkdirs.includes("/home/jovyan/.local/share/jupyter/runtime"));
+  assert.deepEqual(p.userDirs, ["/home/jovyan/.local/share/jupyter/runtime"]);
   assert.deepEqual(p.chown, [{ path: "/home/jovyan", recursive: false }]);
   assert.equal(p.drop, true);
   assert.match(p.notes[0], /not in \/etc\/passwd/);
@@ -60,7 +60,18 @@ Deno.test("planLaunch: chown switches, extra paths, uid 0 does not drop", () => 
   );
 });
 
-Deno.test("planLaunch: internal-SSL files are copied into the home for the unprivileged stage", () => {
+Deno.test("planLaunch: staying root (uid 0) chowns nothing, not the home nor extra paths", () => {
+  const p = planLaunch({
+    config: { ...base, uid: 0, gid: 100, chownHome: true, chownExtra: ["/data"] },
+    userExplicit: false,
+    passwd,
+  });
+  assert.equal(p.home, "/root");
+  assert.deepEqual(p.chown, []);
+  assert.ok(p.notes.includes("target uid is 0: nothing is chowned"), p.notes.join("; "));
+});
+
+Deno.test("planLaunch: internal-SSL files are handed over in memory, never written to the home", () => {
   const p = planLaunch({
     config: base,
     userExplicit: true,
@@ -71,14 +82,14 @@ Deno.test("planLaunch: internal-SSL files are copied into the home for the unpri
       JUPYTERHUB_SSL_CLIENT_CA: "/srv/ca.crt",
     },
   });
-  assert.deepEqual(p.copies, [
-    { from: "/srv/certs/user.key", to: "/home/jovyan/.jupyterhub/hubify-certs/user.key" },
-    { from: "/srv/certs/user.crt", to: "/home/jovyan/.jupyterhub/hubify-certs/user.crt" },
-    { from: "/srv/ca.crt", to: "/home/jovyan/.jupyterhub/hubify-certs/ca.crt" },
+  assert.deepEqual(p.privateFiles, [
+    { env: "JUPYTERHUB_SSL_KEYFILE", path: "/srv/certs/user.key" },
+    { env: "JUPYTERHUB_SSL_CERTFILE", path: "/srv/certs/user.crt" },
+    { env: "JUPYTERHUB_SSL_CLIENT_CA", path: "/srv/ca.crt" },
   ]);
-  assert.equal(p.env.JUPYTERHUB_SSL_KEYFILE, "/home/jovyan/.jupyterhub/hubify-certs/user.key");
+  assert.equal(p.env.JUPYTERHUB_SSL_KEYFILE, undefined, "the paths stay the hub's");
   assert.deepEqual(
-    planLaunch({ config: base, userExplicit: true, passwd: [], env: {} }).copies,
+    planLaunch({ config: base, userExplicit: true, passwd: [], env: {} }).privateFiles,
     [],
   );
 });
@@ -121,5 +132,14 @@ Deno.test("unreadableBy: search on directories, read on the file, by owner, grou
   assert.equal(
     unreadableBy([...open.slice(0, 2), { ...file, mode: 0o600 }], 1000, 100),
     "/src/deno.json",
+  );
+  // a program needs x: readable is not enough
+  assert.equal(
+    unreadableBy([...open.slice(0, 2), { ...file, mode: 0o644 }], 1000, 100, 0o1),
+    "/src/deno.json",
+  );
+  assert.equal(
+    unreadableBy([...open.slice(0, 2), { ...file, mode: 0o755 }], 1000, 100, 0o1),
+    undefined,
   );
 });

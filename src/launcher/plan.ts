@@ -42,16 +42,20 @@ export interface LaunchPlan {
   user: string;
   uid: number;
   gid: number;
+  /** Created when missing (its parent must exist) and then given to uid:gid. */
   home: string;
-  /** Directories to create (parents first) and chown to uid:gid when newly created. */
-  mkdirs: string[];
-  /** Paths to chown to uid:gid. */
+  /**
+   * Made by the unprivileged stage, as the user: root creates nothing inside the home, which the
+   * user controls (a link there must never lead root elsewhere).
+   */
+  userDirs: string[];
+  /** Paths to chown to uid:gid (never following a link the user controls). */
   chown: { path: string; recursive: boolean }[];
   /**
    * Files the unprivileged stage needs but may not be able to read (the hub's internal-SSL key,
-   * written for root): copied into the home, mode 0600, owned by the user.
+   * written for root): read by root and handed over in memory, never written anywhere.
    */
-  copies: { from: string; to: string }[];
+  privateFiles: { env: string; path: string }[];
   /** umask to apply, if any. */
   umask?: number;
   /** Environment for the unprivileged stage. */
@@ -112,37 +116,32 @@ export function planLaunch(inputs: PlanInputs): LaunchPlan {
     notes.push(`user ${user} is not in /etc/passwd: running by uid ${config.uid}`);
   }
   const home = config.home ?? (entry?.home && entry.home !== "/" ? entry.home : `/home/${user}`);
-  const runtime = `${home}/.local/share/jupyter/runtime`;
-  const mkdirs = [
-    home,
-    `${home}/.local`,
-    `${home}/.local/share`,
-    `${home}/.local/share/jupyter`,
-    runtime,
-  ];
+  const drop = config.uid !== 0;
   const chown: LaunchPlan["chown"] = [];
-  if (config.chownHome) chown.push({ path: home, recursive: config.chownRecursive });
-  for (const p of config.chownExtra) chown.push({ path: p, recursive: config.chownRecursive });
-  const copies: LaunchPlan["copies"] = [];
-  const env: Record<string, string> = { HOME: home, USER: user, LOGNAME: user };
-  for (const name of PRIVATE_FILES_ENV) {
-    const from = inputs.env?.[name];
-    if (!from) continue;
-    const to = `${home}/.jupyterhub/hubify-certs/${from.split("/").pop()}`;
-    copies.push({ from, to });
-    env[name] = to;
+  // Staying root (--uid 0): nothing that belongs to root is given to the group, e.g. /root to 100.
+  if (config.chownHome && drop) chown.push({ path: home, recursive: config.chownRecursive });
+  if (drop) {
+    for (const p of config.chownExtra) chown.push({ path: p, recursive: config.chownRecursive });
+  } else if (config.chownHome || config.chownExtra.length) {
+    notes.push("target uid is 0: nothing is chowned");
   }
+  const privateFiles: LaunchPlan["privateFiles"] = [];
+  for (const name of PRIVATE_FILES_ENV) {
+    const path = inputs.env?.[name];
+    if (path) privateFiles.push({ env: name, path });
+  }
+  const env: Record<string, string> = { HOME: home, USER: user, LOGNAME: user };
   return {
-    copies,
+    privateFiles,
     user,
     uid: config.uid,
     gid: config.gid,
     home,
-    mkdirs,
+    userDirs: [`${home}/.local/share/jupyter/runtime`],
     chown,
     umask: config.umask,
     env,
-    drop: config.uid !== 0,
+    drop,
     notes,
   };
 }
@@ -158,8 +157,9 @@ export interface PathMode {
 
 /**
  * The first path of `chain` (a file's ancestor directories, then the file) that a process running
- * as `uid`:`gid` with no supplementary groups (how the unprivileged stage runs) cannot use:
- * directories need search (x) permission, the file read (r) permission. Undefined when all can.
+ * as `uid`:`gid` without counting supplementary groups cannot use: directories need search (x)
+ * permission, the file read (r) permission, or `need` (0o1 for a program to execute). Undefined
+ * when all can.
  *
  * @example
  * ```ts
@@ -167,10 +167,15 @@ export interface PathMode {
  * // "/root"
  * ```
  */
-export function unreadableBy(chain: PathMode[], uid: number, gid: number): string | undefined {
+export function unreadableBy(
+  chain: PathMode[],
+  uid: number,
+  gid: number,
+  need: 0o4 | 0o1 = 0o4,
+): string | undefined {
   for (const p of chain) {
     const bits = p.uid === uid ? p.mode >> 6 : p.gid === gid ? p.mode >> 3 : p.mode;
-    if ((bits & (p.isDirectory ? 0o1 : 0o4)) === 0) return p.path;
+    if ((bits & (p.isDirectory ? 0o1 : need)) === 0) return p.path;
   }
   return undefined;
 }

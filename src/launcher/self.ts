@@ -3,12 +3,23 @@
  *
  * @module
  */
+import type { Config } from "../config/load.ts";
 
 /**
- * Set by the root stage for the unprivileged hubify it starts: the validated configuration as JSON.
+ * Set by the root stage for the unprivileged hubify it starts: a {@link Handover} as JSON.
  * That stage removes it from its environment before it starts any service.
  */
 export const LAUNCHED_ENV = "HUBIFY_LAUNCHED";
+
+/** What the root stage hands to the unprivileged stage. */
+export interface Handover {
+  /** The validated configuration. */
+  config: Config;
+  /** Contents of files only root may read (the hub's internal-SSL key), by their env name. */
+  files?: Record<string, string>;
+  /** Directories the unprivileged stage makes, as the user (root makes nothing in the home). */
+  userDirs?: string[];
+}
 
 /**
  * V8 flags hubify always runs with: baked into release binaries by `deno task build`, passed by
@@ -68,5 +79,8 @@ export function selfCommand(args: string[]): string[] {
  * ```
  */
 export function sourceFiles(): [string, string] {
-  return [new URL("../../deno.json", import.meta.url).pathname, new URL(Deno.mainModule).pathname];
+  return [
+    new URL("../../deno.json", import.meta.url).pathname,
+    new URL("../main.ts", import.meta.url).pathname,
+  ];
 }

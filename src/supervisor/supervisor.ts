@@ -5,7 +5,7 @@
  */
 import type { ServiceConfig } from "../config/load.ts";
 import type { Logger } from "../log/logger.ts";
-import { Service, type ServiceStatus } from "./service.ts";
+import { Service, type ServiceOptions, type ServiceStatus } from "./service.ts";
 
 /** Options for {@link Supervisor}. */
 export interface SupervisorOptions {
@@ -19,6 +19,8 @@ export interface SupervisorOptions {
   baseUrl?: string;
   /** Backoff override (tests use short delays). */
   backoff?: (attempt: number) => number;
+  /** How services' processes are started (see {@link ServiceOptions.launch}). */
+  launch?: ServiceOptions["launch"];
 }
 
 /**
@@ -62,6 +64,7 @@ export class Supervisor {
         env,
         baseUrl: i === 0 ? base : `${base}${config.name}/`,
         backoff: opts.backoff,
+        launch: opts.launch,
       })
     );
     this.firstExit = new Promise((resolve) => {
@@ -81,6 +84,11 @@ export class Supervisor {
   /** Finds a service by name. */
   get(name: string): Service | undefined {
     return this.services.find((s) => s.config.name === name);
+  }
+
+  /** PIDs of the services' running processes. */
+  pids(): number[] {
+    return this.services.flatMap((s) => s.status().pid ?? []);
   }
 
   /** Snapshots of every service. */

@@ -84,12 +84,23 @@ Deno.test({
       assert.equal(outside.uid, 0, "a symlink in the home is never followed");
       assert.match(p.output, /dropping privileges to ada \(1000:100\)/);
       assert.match(p.output, /user ada is not in \/etc\/passwd: running by uid 1000/);
-      // hubify's own unprivileged stage runs as 1000 too
-      const ps = await new Deno.Command("ps", {
-        args: ["-o", "uid=,args=", "--ppid", String(p.pid)],
+      // initgroups: ada is in no group of /etc/group, so the primary group alone (Deno.Command's
+      // uid/gid would have left none at all)
+      assert.deepEqual(who.groups, [100]);
+      // hubify became the user in place: the same PID, all its ids 1000/100, and no root process
+      // left (its only child is the service)
+      const status = await Deno.readTextFile(`/proc/${p.pid}/status`);
+      assert.match(status, /^Uid:\s+1000\s+1000\s+1000\s+1000$/m);
+      assert.match(status, /^Gid:\s+100\s+100\s+100\s+100$/m);
+      assert.match(status, /^Groups:\s+100\s*$/m);
+      const kids = await new Deno.Command("ps", {
+        args: ["-o", "uid=,pid=", "--ppid", String(p.pid)],
       }).output();
-      const line = new TextDecoder().decode(ps.stdout).trim();
-      assert.match(line, /^1000 /, `unprivileged hubify: ${line}`);
+      const children = new TextDecoder().decode(kids.stdout).trim().split("\n").map((l) =>
+        l.trim().split(/\s+/).map(Number)
+      );
+      assert.equal(children.length, 1, `only the service: ${JSON.stringify(children)}`);
+      assert.deepEqual(children[0][0], 1000);
     } finally {
       p.kill("SIGTERM");
       await p.done();
@@ -126,7 +137,11 @@ Deno.test({
       const who = (await getJson(`http://127.0.0.1:${port}/whoami`)).body;
       assert.equal(who.uid, 1000);
       assert.equal(who.extra, "from-root-only-file");
-      assert.deepEqual(who.hubify_env, [], "the hand-over never reaches the service");
+      assert.deepEqual(
+        who.hubify_env.filter((k: string) => k !== "HUBIFY_BIN"), // the tests' own variable
+        [],
+        "the hand-over never reaches the service",
+      );
       // only the unprivileged stage listens: its log line follows the file's format
       const listening = p.lines.find((l) => l.includes("listening on"));
       assert.equal(JSON.parse(listening!).level, "info", String(listening));
