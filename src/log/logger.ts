@@ -23,8 +23,46 @@ export interface LoggerOptions {
 }
 
 const encoder = new TextEncoder();
+
+/**
+ * A writer to one standard stream that never throws. When the stream goes away (a closed pipe:
+ * `| head`, a log collector restarting, a closed terminal) hubify must keep serving: the first
+ * failed write says so once on `fallback` (if that still works), and later lines are dropped.
+ * Everything written goes through a loop over partial writes, so no line is cut.
+ *
+ * @example
+ * ```ts
+ * const write = streamWriter(Deno.stderr, "stderr", Deno.stdout);
+ * write("hello\n");
+ * ```
+ */
+export function streamWriter(
+  stream: { writeSync(p: Uint8Array): number },
+  name: string,
+  fallback?: { writeSync(p: Uint8Array): number },
+): (text: string) => boolean {
+  let gone = false;
+  return (text) => {
+    if (gone) return false;
+    const bytes = encoder.encode(text);
+    try {
+      for (let off = 0; off < bytes.length;) off += stream.writeSync(bytes.subarray(off));
+      return true;
+    } catch (e) {
+      gone = true;
+      const note = `hubify: log output on ${name} is gone (${(e as Error).message}); ` +
+        "going on without it\n";
+      try {
+        fallback?.writeSync(encoder.encode(note));
+      } catch { /* that one is gone too */ }
+      return false;
+    }
+  };
+}
+
+const toStderr = streamWriter(Deno.stderr, "stderr", Deno.stdout);
 const stderrWrite = (line: string) => {
-  Deno.stderr.writeSync(encoder.encode(line + "\n"));
+  toStderr(line + "\n");
 };
 
 /**

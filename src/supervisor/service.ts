@@ -70,6 +70,18 @@ export function exitStatus(s: Deno.CommandStatus): number {
   return s.code;
 }
 
+/** Why `host:port` cannot be listened on (e.g. "already in use"), or undefined when it can. */
+function portTaken(host: string, port: number): string | undefined {
+  try {
+    Deno.listen({ hostname: host, port }).close();
+    return undefined;
+  } catch (e) {
+    if (e instanceof Deno.errors.AddrInUse) return "already in use";
+    // Not ours to judge (e.g. a name that does not resolve here): the service will say.
+    return undefined;
+  }
+}
+
 /** Keeps the last `max` lines of output. */
 class Tail {
   lines: string[] = [];
@@ -236,6 +248,18 @@ export class Service {
   #spawn() {
     const cfg = this.config;
     if (!cfg.socket && cfg.port === 0) this.#port = freePort(cfg.host);
+    else if (!cfg.socket) {
+      // Another process on the port would answer the readiness check, and hubify would proxy to
+      // it: a clear error instead, before anything starts.
+      const taken = portTaken(cfg.host, cfg.port);
+      if (taken) {
+        const why = `service port ${cfg.host}:${cfg.port} is ${taken}: ` +
+          "another process holds it (choose another --service-port, or 0 for a free one)";
+        this.#log.error(why);
+        this.#fail(why, 1);
+        return;
+      }
+    }
     const placeholders = this.#placeholders();
     const argv = substitute(cfg.command!, placeholders);
     const env: Record<string, string> = { ...this.#env };
@@ -415,6 +439,9 @@ export class Service {
       }
     };
     signal("SIGTERM");
+    // A stopped process (SIGSTOP, a debugger, a job-control stop) acts on SIGTERM only once
+    // continued: without this it would sit out the whole grace period, then be killed.
+    signal("SIGCONT");
     let timer: ReturnType<typeof setTimeout> | undefined;
     const killed = await Promise.race([
       child.status.then(() => false),
