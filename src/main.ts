@@ -58,15 +58,16 @@ export async function main(args: string[]): Promise<number> {
     return 0;
   }
   for (const note of action.notes) log.info(`legacy argument: ${note}`);
+  const userExplicit = !/^default/.test(sources.user ?? "default");
   if (action.kind === "doctor") {
     const { doctor } = await import("./cli/doctor.ts");
-    return await doctor({ config, json: action.json === true, print });
+    return await doctor({ config, json: action.json === true, print, userExplicit });
   }
   log.debug(`mode ${config.mode} (${config.modeReason})`);
   assertRunnable(config);
   const code = await runRootStage({
     config,
-    userExplicit: !/^default/.test(sources.user ?? "default"),
+    userExplicit,
     logger: log,
     args,
   });

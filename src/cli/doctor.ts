@@ -6,6 +6,8 @@
 import type { Config } from "../config/load.ts";
 import { HubEnvError, parseHubEnv } from "../hub/env.ts";
 import { probe } from "../supervisor/readiness.ts";
+import { dropMethod, rootPlan } from "../launcher/launcher.ts";
+import type { LaunchPlan } from "../launcher/plan.ts";
 
 /** One check's outcome. */
 export interface Check {
@@ -20,6 +22,8 @@ export interface DoctorOptions {
   config: Config;
   json: boolean;
   print: (s: string) => void;
+  /** Was the user name set explicitly? (As for the run: the default follows /etc/passwd.) */
+  userExplicit?: boolean;
 }
 
 async function onPath(cmd: string): Promise<string | undefined> {
@@ -63,16 +67,26 @@ export async function doctor(opts: DoctorOptions): Promise<number> {
   const checks: Check[] = [];
   checks.push({ name: "mode", status: "ok", detail: `${config.mode} (${config.modeReason})` });
   const uid = Deno.uid();
+  // Started as root, what the root stage itself would do: its own plan, not a guess.
+  const plan = uid === 0 ? rootPlan(config, opts.userExplicit ?? false) : undefined;
   checks.push(
-    uid === 0
+    !plan
+      ? { name: "user", status: "ok", detail: `uid ${uid}: no privilege drop (not root)` }
+      : plan.drop
       ? {
         name: "user",
         status: "ok",
-        detail: `root: will prepare ${
-          config.home ?? "the home"
-        } and drop to ${config.uid}:${config.gid}`,
+        detail: dropMethod() === "exec"
+          ? `root: will become ${plan.user} (${plan.uid}:${plan.gid}) in place ` +
+            "(initgroups, setgid, setuid, execve): no root process stays"
+          : `root: will start the server as ${plan.user} (${plan.uid}:${plan.gid}) under a root ` +
+            "parent (glibc is not reachable through FFI: no supplementary groups)",
       }
-      : { name: "user", status: "ok", detail: `uid ${uid}: no privilege drop (not root)` },
+      : {
+        name: "user",
+        status: "warn",
+        detail: "target uid is 0: the service runs as root; nothing is chowned",
+      },
   );
   checks.push(
     config.port === 0 || portFree(config.ip, config.port)
@@ -84,7 +98,7 @@ export async function doctor(opts: DoctorOptions): Promise<number> {
         fix: "stop what uses it, or choose another --port",
       },
   );
-  checks.push(await homeCheck(config, uid ?? -1));
+  checks.push(await homeCheck(config, uid ?? -1, plan));
   for (const s of config.services) {
     if (!s.command) {
       const where = s.socket ?? `${s.host}:${s.port}`;
@@ -210,33 +224,50 @@ async function hubChecks(config: Config): Promise<Check[]> {
   return out;
 }
 
-/** Can the home be prepared (root) or used (not root)? Nothing is changed: only checked. */
-async function homeCheck(config: Config, uid: number): Promise<Check> {
-  const home = config.home ?? Deno.env.get("HOME") ?? `/home/${config.user}`;
-  if (uid === 0) {
-    // Root creates what is missing: the nearest existing ancestor must be a directory.
-    let dir = home;
-    while (dir !== "/") {
-      try {
-        const st = await Deno.stat(dir);
-        return st.isDirectory
-          ? {
-            name: "home",
-            status: "ok",
-            detail: `${home}: will be created/chowned to ${config.uid}:${config.gid} (from ${dir})`,
-          }
-          : {
-            name: "home",
-            status: "fail",
-            detail: `${dir} is not a directory`,
-            fix: "choose another --home",
-          };
-      } catch {
-        dir = dir.slice(0, dir.lastIndexOf("/")) || "/";
+/**
+ * Can the home be prepared (root: as the launcher's `plan` says) or used (not root)? Nothing is
+ * changed: only checked.
+ */
+async function homeCheck(config: Config, uid: number, plan?: LaunchPlan): Promise<Check> {
+  if (plan) {
+    const home = plan.home;
+    const owner = `${plan.uid}:${plan.gid}`;
+    const chown = plan.chown.find((c) => c.path === home);
+    const then = chown ? `; chowned to ${owner}${chown.recursive ? " recursively" : ""}` : "";
+    try {
+      const st = await Deno.lstat(home);
+      if (!st.isDirectory) {
+        return {
+          name: "home",
+          status: "fail",
+          detail: `${home} is not a directory${st.isSymlink ? " (a symbolic link)" : ""}`,
+          fix: "choose another --home",
+        };
       }
+      return {
+        name: "home",
+        status: "ok",
+        detail: `${home} exists (owner ${st.uid}:${st.gid})${then}`,
+      };
+    } catch { /* missing */ }
+    const parent = home.slice(0, home.lastIndexOf("/")) || "/";
+    try {
+      if (!(await Deno.stat(parent)).isDirectory) throw new Error();
+    } catch {
+      return {
+        name: "home",
+        status: "fail",
+        detail: `${home} cannot be created: ${parent} is not a directory`,
+        fix: "create its parent, or choose another --home",
+      };
     }
-    return { name: "home", status: "ok", detail: `${home}: will be created` };
+    return {
+      name: "home",
+      status: "ok",
+      detail: `${home}: will be created${plan.drop ? ` and given to ${owner}` : ""}`,
+    };
   }
+  const home = config.home ?? Deno.env.get("HOME") ?? `/home/${config.user}`;
   try {
     const probeFile = `${home}/.hubify-doctor-${crypto.randomUUID()}`;
     await Deno.writeTextFile(probeFile, "");

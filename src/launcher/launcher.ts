@@ -169,6 +169,18 @@ async function pathChain(path: string): Promise<PathMode[]> {
 }
 
 /**
+ * The root stage's plan for this machine: `/etc/passwd` and the environment as they are now. The
+ * one source of what the root stage will do, for the run itself and for `hubify doctor`.
+ */
+export function rootPlan(config: Config, userExplicit: boolean): LaunchPlan {
+  let passwd: ReturnType<typeof parsePasswd> = [];
+  try {
+    passwd = parsePasswd(Deno.readTextFileSync("/etc/passwd"));
+  } catch { /* no passwd: numbers only */ }
+  return planLaunch({ config, userExplicit, passwd, env: Deno.env.toObject() });
+}
+
+/**
  * Runs the root stage when hubify is root. Returns `null` when the caller should go on in this
  * process (not root, or the target uid is 0). Otherwise, where glibc is reachable, it does not
  * return: this process becomes the unprivileged stage. Else it resolves with the exit status of
@@ -183,16 +195,7 @@ export async function runRootStage(opts: RootStageOptions): Promise<number | nul
     );
     return null;
   }
-  let passwd: ReturnType<typeof parsePasswd> = [];
-  try {
-    passwd = parsePasswd(await Deno.readTextFile("/etc/passwd"));
-  } catch { /* no passwd: numbers only */ }
-  const plan = planLaunch({
-    config,
-    userExplicit: opts.userExplicit,
-    passwd,
-    env: Deno.env.toObject(),
-  });
+  const plan = rootPlan(config, opts.userExplicit);
   for (const n of plan.notes) log.info(n);
   prepareHome(plan, log);
   for (const [k, v] of Object.entries(plan.env)) Deno.env.set(k, v);

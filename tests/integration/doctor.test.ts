@@ -3,7 +3,7 @@
  * with a fix hint and a non-zero exit.
  */
 import assert from "node:assert/strict";
-import { freePort, hubify } from "../helpers.ts";
+import { freePort, hubify, IN_CI } from "../helpers.ts";
 
 Deno.test("doctor: healthy set-up", async () => {
   const p = hubify([
@@ -90,4 +90,37 @@ Deno.test("doctor: an external service that does not answer fails; the home is c
   assert.equal(home.status, "ok");
   assert.match(home.detail, /hubify-doctor-home/);
   await assert.rejects(Deno.stat("/tmp/hubify-doctor-home"), "doctor changes nothing");
+});
+
+Deno.test({
+  name: "doctor: as root it reports the launcher's own plan — home from /etc/passwd, not $HOME",
+  ignore: Deno.uid() !== 0 && !IN_CI,
+  async fn() {
+    assert.equal(Deno.uid(), 0, "this check is about root's plan (CI runs as root)");
+    const p = hubify(["doctor", "--json", "--port", String(freePort()), "--", "true"], {
+      env: { HOME: "/root" },
+    });
+    await p.done();
+    const { checks } = JSON.parse(p.output.slice(p.output.indexOf("{")));
+    const user = checks.find((c: { name: string }) => c.name === "user");
+    assert.match(user.detail, /^root: will become \S+ \(1000:100\) in place \(initgroups/);
+    const home = checks.find((c: { name: string }) => c.name === "home");
+    assert.doesNotMatch(home.detail, /\/root/, "root's own $HOME is not the user's home");
+    assert.match(home.detail, /^\/home\/\S+/);
+    // Staying root prepares nothing that belongs to root.
+    const q = hubify(
+      ["doctor", "--json", "--port", String(freePort()), "--uid", "0", "--", "true"],
+      {
+        env: { HOME: "/root" },
+      },
+    );
+    await q.done();
+    const stay = JSON.parse(q.output.slice(q.output.indexOf("{"))).checks;
+    assert.equal(
+      stay.find((c: { name: string }) => c.name === "user").detail,
+      "target uid is 0: the service runs as root; nothing is chowned",
+    );
+    const rootHome = stay.find((c: { name: string }) => c.name === "home").detail;
+    assert.match(rootHome, /^\/root exists \(owner 0:0\)$/, "and it will not be chowned");
+  },
 });

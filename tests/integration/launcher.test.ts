@@ -281,3 +281,32 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "launcher: staying root (--uid 0) chowns nothing that belongs to root, not even the group",
+  ignore,
+  async fn() {
+    assert.ok(IS_ROOT, "this suite needs root (CI runs as root)");
+    const dir = await tempDir();
+    const home = `${dir}/roothome`;
+    await Deno.mkdir(home);
+    const p = hubify([
+      "--uid",
+      "0",
+      "--home",
+      home,
+      "--chown-extra",
+      dir,
+      "--restart",
+      "never",
+      "--",
+      "true",
+    ]);
+    assert.equal((await p.done()).code, 0, p.output);
+    for (const path of [home, dir]) {
+      const st = await Deno.stat(path);
+      assert.deepEqual([st.uid, st.gid], [0, 0], `${path} keeps root's owner and group`);
+    }
+    assert.match(p.output, /target uid is 0: nothing is chowned/);
+  },
+});
