@@ -8,7 +8,10 @@
  * configurable-http-proxy, when installed. Load: wrk -t1. Candidates are interleaved over several
  * rounds; the table shows medians (min–max) and every figure as a ratio to direct from the same run.
  * Results go to stdout and bench-results/latest.json. Installs nginx and wrk from Debian when missing
- * and running as root. Uses HUBIFY_BIN when set, else runs hubify from source.
+ * and running as root. Uses HUBIFY_BIN when set, else runs hubify from source; with a binary, a
+ * hubify from source runs beside it in the same rounds ("hubify (source)"). Memory is reported as
+ * the server's RSS and as PSS summed over every process of the candidate (hubify started as root
+ * leaves one: it becomes the user in place).
  *
  * @module
  */
@@ -21,8 +24,10 @@ import {
   listenerPid,
   Proc,
   procStat,
+  pssKiB,
   PYTHON,
   rssKiB,
+  sourceArgv,
   until,
   untilOk,
 } from "../tests/helpers.ts";
@@ -256,8 +261,51 @@ interface Candidate {
   base: string;
   ws?: string;
   pid?: () => number | undefined;
-  /** A supervising parent that also stays resident (hubify's root stage). */
-  parentPid?: () => number | undefined;
+  /** Every process of the candidate that stays resident (for PSS); default: {@link pid}'s. */
+  pids?: () => number[];
+}
+
+/** The live processes among `pids`, once each. */
+function live(pids: (number | undefined)[]): number[] {
+  return [...new Set(pids)].filter((p): p is number => {
+    if (p === undefined) return false;
+    try {
+      return procStat(p)[0] !== "Z";
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** PSS in MiB summed over `pids`. */
+function pssMiB(pids: number[]): number {
+  return pids.reduce((a, p) => a + pssKiB(p), 0) / 1024;
+}
+
+/** A hubify in front of the service on `port` (the nginx upstream), listening on a free port. */
+async function hubifyFront(
+  argv: (args: string[]) => string[],
+  port: number,
+  home: string,
+  what: string,
+  path: string,
+): Promise<{ proc: Proc; port: number }> {
+  const hub = freePort();
+  const proc = new Proc(argv([
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    String(hub),
+    "--no-service",
+    "--service-port",
+    String(port),
+    "--home",
+    home,
+    "--log-level",
+    "warn",
+  ]));
+  await untilOk(`http://127.0.0.1:${hub}${path}`, 30_000, what);
+  return { proc, port: hub };
 }
 
 async function main() {
@@ -314,44 +362,20 @@ server { listen 127.0.0.1:${nginxProxy};
     await untilOk(`http://127.0.0.1:${wsPort}/`, 20_000, "ws upstream");
 
     // hubify in front of the nginx upstream, started as users start it (as root: with the drop).
-    const hub = freePort();
-    const hp = new Proc(
-      hubifyArgv([
-        "--ip",
-        "127.0.0.1",
-        "--port",
-        String(hub),
-        "--no-service",
-        "--service-port",
-        String(up),
-        "--home",
-        `${dir}/home`,
-        "--log-level",
-        "warn",
-      ]),
-      {},
-    );
-    procs.push(hp);
-    await untilOk(`http://127.0.0.1:${hub}/small`, 30_000, "hubify");
+    const hub = await hubifyFront(hubifyArgv, up, `${dir}/home`, "hubify", "/small");
+    procs.push(hub.proc);
     // The ws fixture is fronted by a second hubify so the first one stays a plain single-service proxy.
-    const hubWs = freePort();
-    const hw = new Proc(
-      hubifyArgv([
-        "--ip",
-        "127.0.0.1",
-        "--port",
-        String(hubWs),
-        "--no-service",
-        "--service-port",
-        String(wsPort),
-        "--home",
-        `${dir}/home2`,
-        "--log-level",
-        "warn",
-      ]),
-    );
-    procs.push(hw);
-    await untilOk(`http://127.0.0.1:${hubWs}/`, 30_000, "hubify ws");
+    const hubWs = await hubifyFront(hubifyArgv, wsPort, `${dir}/home2`, "hubify ws", "/");
+    procs.push(hubWs.proc);
+    // With a binary under test, the same code from source beside it, in the same rounds.
+    const bin = Deno.env.get("HUBIFY_BIN");
+    const src = bin
+      ? await hubifyFront(sourceArgv, up, `${dir}/home3`, "hubify (source)", "/small")
+      : null;
+    const srcWs = bin
+      ? await hubifyFront(sourceArgv, wsPort, `${dir}/home4`, "hubify (source) ws", "/")
+      : null;
+    for (const h of [src, srcWs]) if (h) procs.push(h.proc);
 
     procs.push(new Proc([NGINX, "-c", `${dir}/proxy.conf`]));
     await untilOk(`http://127.0.0.1:${nginxProxy}/small`, 10_000, "nginx proxy");
@@ -376,12 +400,21 @@ server { listen 127.0.0.1:${nginxProxy};
       { name: "direct (nginx)", base: `http://127.0.0.1:${up}`, ws: `ws://127.0.0.1:${wsPort}/ws` },
       {
         name: "hubify",
-        base: `http://127.0.0.1:${hub}`,
-        ws: `ws://127.0.0.1:${hubWs}/ws`,
-        pid: () => listenerPid(hub),
-        // Started as root, hp is the root stage waiting for the unprivileged one.
-        parentPid: () => (listenerPid(hub) !== hp.pid ? hp.pid : undefined),
+        base: `http://127.0.0.1:${hub.port}`,
+        ws: `ws://127.0.0.1:${hubWs.port}/ws`,
+        pid: () => listenerPid(hub.port),
+        // The process started, and the one serving: the same one unless a stage stays resident.
+        pids: () => live([hub.proc.pid, listenerPid(hub.port)]),
       },
+      ...(src && srcWs
+        ? [{
+          name: "hubify (source)",
+          base: `http://127.0.0.1:${src.port}`,
+          ws: `ws://127.0.0.1:${srcWs.port}/ws`,
+          pid: () => listenerPid(src.port),
+          pids: () => live([src.proc.pid, listenerPid(src.port)]),
+        }]
+        : []),
       {
         name: "nginx proxy",
         base: `http://127.0.0.1:${nginxProxy}`,
@@ -434,11 +467,15 @@ server { listen 127.0.0.1:${nginxProxy};
     type Row = Record<string, number[]>;
     const rows = new Map<string, Row>(candidates.map((c) => [c.name, {}]));
     const push = (c: string, k: string, v: number) => ((rows.get(c)![k] ??= []).push(v));
+    const allPids = (c: Candidate) => c.pids?.() ?? live([c.pid?.()]);
     for (const c of candidates) {
       const pid = c.pid?.();
       if (pid) push(c.name, "rss_idle_mib", rssKiB(pid) / 1024);
-      const parent = c.parentPid?.();
-      if (parent) push(c.name, "parent_rss_idle_mib", rssKiB(parent) / 1024);
+      const pids = allPids(c);
+      if (pids.length) {
+        push(c.name, "pss_idle_mib", pssMiB(pids));
+        push(c.name, "processes", pids.length);
+      }
     }
     for (let round = 0; round < ROUNDS; round++) {
       console.error(`round ${round + 1}/${ROUNDS}`);
@@ -448,8 +485,15 @@ server { listen 127.0.0.1:${nginxProxy};
         push(c.name, "c1_rps", one.rps);
         push(c.name, "c1_p50_us", one.p50us);
         let maxRss = 0;
+        let maxPss = 0;
+        const pids = allPids(c);
+        let tick = 0;
         const sampler = pid
-          ? setInterval(() => (maxRss = Math.max(maxRss, rssKiB(pid))), 100)
+          ? setInterval(() => {
+            maxRss = Math.max(maxRss, rssKiB(pid));
+            // smaps_rollup walks every mapping: sampled less often.
+            if (tick++ % 3 === 0) maxPss = Math.max(maxPss, pssMiB(pids));
+          }, 100)
           : undefined;
         const before = pid ? cpuTicks(pid) : 0;
         const many = await wrk(`${c.base}/small`, 64, SECONDS);
@@ -459,6 +503,7 @@ server { listen 127.0.0.1:${nginxProxy};
         if (pid) {
           push(c.name, "cpu_us_per_req", ((after - before) * TICK_US) / many.requests);
           push(c.name, "rss_load_mib", maxRss / 1024);
+          push(c.name, "pss_load_mib", maxPss);
         }
         const big = await wrk(`${c.base}/big`, 4, SECONDS);
         push(c.name, "big_mib_s", big.bytesPerSec / 1024 / 1024);
@@ -470,6 +515,8 @@ server { listen 127.0.0.1:${nginxProxy};
     for (const c of candidates) {
       const pid = c.pid?.();
       if (pid) push(c.name, "rss_after_mib", rssKiB(pid) / 1024);
+      const pids = allPids(c);
+      if (pids.length) push(c.name, "pss_after_mib", pssMiB(pids));
     }
     console.error("start-up rounds");
     const starts = await startup(dir, Math.max(ROUNDS, 7));
@@ -484,13 +531,14 @@ server { listen 127.0.0.1:${nginxProxy};
           [k, v],
         ) => [k, { median: med(v), min: Math.min(...v), max: Math.max(...v) }]),
       ),
-      hubify: Deno.env.get("HUBIFY_BIN") ? "binary" : "source",
+      hubify: bin ? "binary" : "source",
+      ...(bin ? { binary_mib: (await Deno.stat(bin)).size / 1024 / 1024 } : {}),
       candidates: {},
     };
     const fmt = (x: number, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : "—");
     const lines = [
-      "| candidate | c=1 req/s | c=1 p50 (added) | c=64 req/s (× direct) | CPU µs/req | 5 MB MiB/s (× direct) | WS echo p50 (added) | RSS idle / load / after MiB |",
-      "|---|---:|---:|---:|---:|---:|---:|---:|",
+      "| candidate | c=1 req/s | c=1 p50 (added) | c=64 req/s (× direct) | CPU µs/req | 5 MB MiB/s (× direct) | WS echo p50 (added) | RSS idle / load / after MiB | PSS idle / load / after MiB (processes) |",
+      "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ];
     for (const c of candidates) {
       const r = rows.get(c.name)!;
@@ -513,21 +561,23 @@ server { listen 127.0.0.1:${nginxProxy};
           fmt(m("ws_p50_us"))
         } µs${added("ws_p50_us")} | ${fmt(m("rss_idle_mib"))} / ${fmt(m("rss_load_mib"))} / ${
           fmt(m("rss_after_mib"))
-        } |`,
+        } | ${fmt(m("pss_idle_mib"))} / ${fmt(m("pss_load_mib"))} / ${fmt(m("pss_after_mib"))} (${
+          fmt(m("processes"))
+        }) |`,
       );
     }
-    const rootStage = rows.get("hubify")?.parent_rss_idle_mib;
+    const procsOf = rows.get("hubify")?.processes;
     lines.push(
       "",
       "Deno.serve floor (scripts/bench_floor.ts): Deno.serve with no proxying work. 100 B made in " +
         "place; 5 MB as 64 KiB JavaScript stream chunks, as any body read in JavaScript reaches " +
         "Deno.serve; WebSocket: Deno.upgradeWebSocket bridged to Deno's WebSocket client.",
-      `RSS after: once the load has been over for ${IDLE_AFTER_MS / 1000} s.` +
-        (rootStage
-          ? ` hubify started as root also keeps its root stage resident: ${
-            fmt(med(rootStage))
-          } MiB RSS (it shares the Deno executable's pages with the unprivileged stage).`
-          : ""),
+      `RSS after: once the load has been over for ${IDLE_AFTER_MS / 1000} s. PSS is summed over ` +
+        "every resident process of the candidate (nginx: its worker)." +
+        (procsOf && Deno.uid() === 0
+          ? ` hubify started as root: ${fmt(med(procsOf))} resident process(es).`
+          : "") +
+        (bin ? ` hubify is the binary ${bin} (${fmt(result.binary_mib as number, 1)} MiB).` : ""),
     );
     console.log(lines.join("\n"));
     const svc = med(starts.service);

@@ -310,6 +310,16 @@ export function rssKiB(pid: number): number {
   return m ? Number(m[1]) : 0;
 }
 
+/**
+ * Proportional set size in KiB of a process (`/proc/<pid>/smaps_rollup`): its resident pages, each
+ * shared page divided among the processes sharing it. Summed over processes it counts shared
+ * pages once, unlike RSS.
+ */
+export function pssKiB(pid: number): number {
+  const m = /^Pss:\s+(\d+)/m.exec(Deno.readTextFileSync(`/proc/${pid}/smaps_rollup`));
+  return m ? Number(m[1]) : 0;
+}
+
 /** The PID of the process listening on a TCP port (from /proc/net/tcp and fd links). */
 export function listenerPid(port: number): number | undefined {
   const hex = port.toString(16).toUpperCase().padStart(4, "0");
