@@ -23,6 +23,15 @@ export class HubUnavailable extends Error {
   override name = "HubUnavailable";
 }
 
+/**
+ * Too many tokens the cache has never seen, too fast: the lookup is refused rather than sent to
+ * the hub. Without a bound, every anonymous request with a new random token costs one hub API
+ * call (an outside review measured 100 requests → 100 calls).
+ */
+export class UnknownTokenFlood extends Error {
+  override name = "UnknownTokenFlood";
+}
+
 /** Options for {@link HubClient}. */
 export interface HubClientOptions {
   /** How long a resolved token is trusted, ms. Default 300000. */
@@ -31,6 +40,11 @@ export interface HubClientOptions {
   negativeCacheMs?: number;
   /** Entries kept at most. Default 1000. */
   maxEntries?: number;
+  /**
+   * Hub lookups of tokens not in the cache: a burst of `burst`, then `perSecond`. Defaults 20
+   * and 5: a hub's users log in far slower than that, and cached tokens never count.
+   */
+  lookups?: { burst: number; perSecond: number };
   /** HTTP client for the hub API (internal SSL: CA and client certificate). */
   httpClient?: Deno.HttpClient;
 }
@@ -63,6 +77,8 @@ async function sha256Hex(s: string): Promise<string> {
 export class HubClient {
   #cache = new Map<string, { user: HubUser | null; exp: number }>();
   #opts: Required<Omit<HubClientOptions, "httpClient">>;
+  /** Lookups left in the bucket, and when it was last filled. */
+  #bucket: { left: number; at: number };
   #http: Deno.HttpClient | undefined;
   /** The hub's version, learned at start-up. */
   version: string | undefined;
@@ -73,7 +89,9 @@ export class HubClient {
       cacheMs: opts.cacheMs ?? 300_000,
       negativeCacheMs: opts.negativeCacheMs ?? 10_000,
       maxEntries: opts.maxEntries ?? 1000,
+      lookups: opts.lookups ?? { burst: 20, perSecond: 5 },
     };
+    this.#bucket = { left: this.#opts.lookups.burst, at: Date.now() };
   }
 
   async #fetch(path: string, init: RequestInit = {}): Promise<Response> {
@@ -154,6 +172,7 @@ export class HubClient {
     const now = Date.now();
     const hit = this.#cache.get(key);
     if (hit && hit.exp > now) return hit.user;
+    this.#takeLookup(now);
     const r = await this.#fetch("/user", {
       headers: { authorization: `token ${token}`, accept: "application/json" },
     });
@@ -173,6 +192,18 @@ export class HubClient {
       exp: now + (user ? this.#opts.cacheMs : this.#opts.negativeCacheMs),
     });
     return user;
+  }
+
+  /** Takes one lookup from the bucket; throws {@link UnknownTokenFlood} when it is empty. */
+  #takeLookup(now: number): void {
+    const { burst, perSecond } = this.#opts.lookups;
+    const b = this.#bucket;
+    b.left = Math.min(burst, b.left + ((now - b.at) / 1000) * perSecond);
+    b.at = now;
+    if (b.left < 1) {
+      throw new UnknownTokenFlood("too many unknown tokens: hub lookups are paused for a moment");
+    }
+    b.left -= 1;
   }
 
   /** Forgets every cached result for a token (after a failed cookie, at logout). */

@@ -2,10 +2,14 @@
  * hubify's own CSRF policy for cookie-authenticated requests, so wrapped apps never need
  * JupyterHub's `_xsrf`. Pure.
  *
- * Safe methods always pass. An unsafe method (POST, PUT, PATCH, DELETE, …) passes when the browser
- * says the request is same-origin: `Sec-Fetch-Site: same-origin` (or `none`, typed by the user), or,
- * from browsers that do not send Fetch Metadata, an `Origin` equal to the request's own origin.
- * Requests with neither header do not come from a browser page and pass.
+ * Safe methods pass, except WebSocket upgrades: a page on another port or a sibling subdomain is
+ * "same-site", so a Lax cookie rides along on its WebSocket handshake, and for apps whose
+ * WebSockets are shells or kernels that is code execution. An unsafe method (POST, PUT, PATCH,
+ * DELETE, …) or an upgrade passes when the browser says the request is same-origin:
+ * `Sec-Fetch-Site: same-origin` (or `none`, typed by the user), or, from browsers that do not send
+ * Fetch Metadata, an `Origin` whose host is the request's own `Host` (the browser's, never a
+ * client-sent `X-Forwarded-Host`). Requests with neither header do not come from a browser page
+ * and pass, as in JupyterHub's own rules for single-user servers.
  *
  * @module
  */
@@ -17,8 +21,10 @@ export interface CsrfInput {
   method: string;
   origin: string | null;
   secFetchSite: string | null;
-  /** The origin this request was sent to, e.g. `https://hub.example` (from Host and the scheme). */
-  selfOrigin: string;
+  /** The request's `Host` header: where the browser sent it. */
+  host: string;
+  /** A WebSocket upgrade (a GET that opens a two-way channel). */
+  websocket?: boolean;
 }
 
 /**
@@ -26,12 +32,21 @@ export interface CsrfInput {
  *
  * @example
  * ```ts
- * csrfAllowed({ method: "POST", origin: "https://evil.example", secFetchSite: "cross-site", selfOrigin: "https://hub" }); // false
+ * csrfAllowed({ method: "POST", origin: "https://evil.example", secFetchSite: "cross-site", host: "hub" }); // false
  * ```
  */
 export function csrfAllowed(i: CsrfInput): boolean {
-  if (SAFE.has(i.method.toUpperCase())) return true;
+  if (SAFE.has(i.method.toUpperCase()) && !i.websocket) return true;
   if (i.secFetchSite) return i.secFetchSite === "same-origin" || i.secFetchSite === "none";
-  if (i.origin) return i.origin === i.selfOrigin;
+  if (i.origin) return originHost(i.origin) === i.host.toLowerCase();
   return true;
+}
+
+/** The `host[:port]` of an origin, lower-case; "" for `null` and anything unparsable. */
+function originHost(origin: string): string {
+  try {
+    return new URL(origin).host.toLowerCase();
+  } catch {
+    return "";
+  }
 }

@@ -17,7 +17,7 @@ import type { Gate, GateDecision } from "../server/gate.ts";
 import { errorResponse, escapeHtml, OWN_HEADERS, wantsHtml } from "../server/pages.ts";
 import type { Logger } from "../log/logger.ts";
 import type { HubEnv } from "./env.ts";
-import { HubClient, HubUnavailable, type HubUser } from "./client.ts";
+import { HubClient, HubUnavailable, type HubUser, UnknownTokenFlood } from "./client.ts";
 import { hasAccess } from "./scopes.ts";
 import { authorizeUrl, hubLogoutUrl, pkceChallenge, randomToken, safeNext } from "./oauth.ts";
 import { Sealer } from "./seal.ts";
@@ -27,6 +27,13 @@ import { isWebSocket } from "../proxy/forward.ts";
 import { VERSION } from "../version.ts";
 
 const SESSION_COOKIE = "jupyterhub-session-id";
+/**
+ * Every cookie of the hub's (its session, the login cookies of this user's other servers, as
+ * `jupyterhub-user-alice` reaches `/user/alice/dev/`): none is the service's business.
+ */
+const HUB_COOKIE_PREFIXES = ["jupyterhub-", "__Host-jupyterhub-"] as const;
+/** An `Authorization` value that may carry a hub token, however it is spelled or combined. */
+const TOKEN_AUTHORIZATION = /(?:^|[\s,])(?:token|bearer)\s/i;
 const STATE_MAX_AGE = 600;
 
 /** Options for {@link HubGate}. */
@@ -39,6 +46,8 @@ export interface HubGateOptions {
   client?: HubClient;
   /** HTTP client for hub API calls (internal SSL). */
   httpClient?: Deno.HttpClient;
+  /** The cookie sealer; default a fresh key. Tests pass one to mint login cookies. */
+  sealer?: Sealer;
 }
 
 /** Result of authenticating one request. */
@@ -46,7 +55,8 @@ type Auth =
   | { kind: "none"; clearCookie: boolean }
   | { kind: "ok"; user: HubUser; via: "url" | "header" | "cookie"; token: string }
   | { kind: "denied"; user: HubUser; via: "url" | "header" | "cookie" }
-  | { kind: "unavailable"; message: string };
+  | { kind: "unavailable"; message: string }
+  | { kind: "flood"; message: string };
 
 /** Constant-time string comparison. */
 export function safeEqual(a: string, b: string): boolean {
@@ -77,6 +87,7 @@ function browserProto(req: Request): "http" | "https" {
 export class HubGate implements Gate {
   readonly client: HubClient;
   readonly activity: ActivityReporter;
+  /** Identity headers a client may not send, in any spelling (`proxy/headers.ts` also drops `_`). */
   readonly strip: ReadonlySet<string> = new Set(["x-forwarded-user", "x-forwarded-groups"]);
   #hub: HubEnv;
   #log: Logger;
@@ -110,7 +121,7 @@ export class HubGate implements Gate {
 
   /** Creates a gate with a fresh sealing key (a restart logs everyone out). */
   static async create(opts: HubGateOptions): Promise<HubGate> {
-    return new HubGate(opts, await Sealer.create());
+    return new HubGate(opts, opts.sealer ?? await Sealer.create());
   }
 
   headers(): Record<string, string> {
@@ -137,11 +148,8 @@ export class HubGate implements Gate {
     let token: string | undefined;
     let via: "url" | "header" | "cookie" = "header";
     const urlToken = query.get("token");
-    if (
-      urlToken &&
-      (isWebSocket(req) || req.headers.get("sec-fetch-mode") === "websocket" ||
-        this.#hub.allowTokenInUrl)
-    ) {
+    // A real upgrade only: a plain GET that merely claims `Sec-Fetch-Mode: websocket` is not one.
+    if (urlToken && (isWebSocket(req) || this.#hub.allowTokenInUrl)) {
       token = urlToken;
       via = "url";
     }
@@ -170,6 +178,7 @@ export class HubGate implements Gate {
       user = await this.client.user(token, cookies[SESSION_COOKIE]);
     } catch (e) {
       if (e instanceof HubUnavailable) return { kind: "unavailable", message: e.message };
+      if (e instanceof UnknownTokenFlood) return { kind: "flood", message: e.message };
       throw e;
     }
     if (!user) return { kind: "none", clearCookie: fromCookie };
@@ -186,6 +195,11 @@ export class HubGate implements Gate {
         allow: false,
         response: errorResponse(req, 502, "The hub is not reachable to check your login"),
       };
+    }
+    if (a.kind === "flood") {
+      const res = errorResponse(req, 429, "Too many requests with unknown credentials; try again");
+      res.headers.set("retry-after", "1");
+      return { allow: false, response: res };
     }
     if (a.kind === "denied") {
       this.#log.info("access denied", { user: a.user.name, kind: a.user.kind ?? "user", path });
@@ -207,13 +221,13 @@ export class HubGate implements Gate {
       return { allow: false, response: res };
     }
     if (a.via === "cookie") {
-      const host = req.headers.get("x-forwarded-host")?.split(",")[0].trim() ??
-        req.headers.get("host") ?? "";
       const ok = csrfAllowed({
         method: req.method,
         origin: req.headers.get("origin"),
         secFetchSite: req.headers.get("sec-fetch-site"),
-        selfOrigin: `${browserProto(req)}://${host}`,
+        // The browser's Host, never a client's X-Forwarded-Host.
+        host: req.headers.get("host") ?? "",
+        websocket: isWebSocket(req),
       });
       if (!ok) {
         this.#log.warn("cross-site request refused", {
@@ -225,18 +239,24 @@ export class HubGate implements Gate {
       }
     }
     this.activity.touch();
-    if (a.via === "url") params.delete("token");
+    // `?token=` is the hub's, however this request was authenticated: it never reaches the service.
+    const hasUrlToken = params.has("token");
+    params.delete("token");
     const rest = params.toString();
     const set: [string, string][] = [];
     if (this.#forwardUser) {
       set.push(["x-forwarded-user", a.user.name]);
-      if (a.user.groups?.length) set.push(["x-forwarded-groups", a.user.groups.join(",")]);
+      // Always set (empty when none), so no client-sent value can stand in for it.
+      set.push(["x-forwarded-groups", (a.user.groups ?? []).join(",")]);
     }
     return {
       allow: true,
-      query: a.via === "url" ? (rest ? `?${rest}` : "") : query,
+      query: hasUrlToken ? (rest ? `?${rest}` : "") : query,
       dropCookies: this.#drop,
-      dropAuthorization: a.via === "header",
+      dropCookiePrefixes: HUB_COOKIE_PREFIXES,
+      // Any Authorization that may hold a hub token, not only the one that was parsed.
+      dropAuthorization: a.via === "header" ||
+        TOKEN_AUTHORIZATION.test(req.headers.get("authorization") ?? ""),
       set,
     };
   }

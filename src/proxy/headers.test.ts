@@ -80,3 +80,49 @@ Deno.test("responseHeaders: keeps Set-Cookie pairs and Content-Encoding, drops h
   assert.equal(h.get("keep-alive"), null);
   assert.deepEqual(responseHeaders([["content-length", "10"]], true), []);
 });
+
+Deno.test("upstreamHeaders: identity and forwarding headers are unforgeable in any spelling", () => {
+  const h = new Headers([
+    ["x_forwarded_user", "admin"],
+    ["X_Forwarded_Groups", "admins"],
+    ["x-forwarded_user", "admin"],
+    ["x_forwarded_for", "10.9.9.9"],
+    ["x_real_ip", "10.9.9.9"],
+    ["my_app_header", "kept"],
+    ["x-forwarded-user", "admin"],
+  ]);
+  const out = upstreamHeaders(h, {
+    clientIp: "10.0.0.1",
+    proto: "https",
+    prefix: "/user/alice",
+    strip: new Set(["x-forwarded-user", "x-forwarded-groups"]),
+    set: [["x-forwarded-user", "alice"], ["x-forwarded-groups", ""]],
+  });
+  const dashed = (k: string) => k.replaceAll("_", "-");
+  assert.deepEqual(out.filter(([k]) => dashed(k) === "x-forwarded-user"), [[
+    "x-forwarded-user",
+    "alice",
+  ]]);
+  assert.deepEqual(out.filter(([k]) => dashed(k) === "x-forwarded-groups"), [[
+    "x-forwarded-groups",
+    "",
+  ]]);
+  assert.deepEqual(out.filter(([k]) => dashed(k) === "x-forwarded-for"), [[
+    "x-forwarded-for",
+    "10.0.0.1",
+  ]]);
+  assert.equal(out.some(([k]) => dashed(k) === "x-real-ip"), false);
+  assert.deepEqual(out.find(([k]) => k === "my_app_header"), ["my_app_header", "kept"]);
+});
+
+Deno.test("filterCookies: by name and by prefix (the hub's cookies for any server)", () => {
+  assert.equal(
+    filterCookies(
+      "a=1; jupyterhub-user-alice=x; jupyterhub-user-alice-dev=y; __Host-jupyterhub-user-alice=z; b=2",
+      new Set(["hubify"]),
+      ["jupyterhub-", "__Host-jupyterhub-"],
+    ),
+    "a=1; b=2",
+  );
+  assert.equal(filterCookies("jupyterhub-session-id=s", new Set(), ["jupyterhub-"]), "");
+});

@@ -20,6 +20,24 @@ export const HOP_BY_HOP: ReadonlySet<string> = new Set([
   "http2-settings",
 ]);
 
+/**
+ * Headers hubify itself sets for the service (client, scheme, host, prefix, identity). A client's
+ * copy in another spelling must not survive either: WSGI and CGI servers map `X_Forwarded_User` and
+ * `X-Forwarded-User` to the same variable (`HTTP_X_FORWARDED_USER`), so a header whose name has an
+ * underscore is dropped when its dashed form is one of these (or one the gate strips).
+ */
+const OWNED: ReadonlySet<string> = new Set([
+  "x-forwarded-for",
+  "x-forwarded-proto",
+  "x-forwarded-host",
+  "x-forwarded-prefix",
+  "x-forwarded-port",
+  "x-forwarded-user",
+  "x-forwarded-groups",
+  "x-real-ip",
+  "forwarded",
+]);
+
 /** Names listed in `Connection` (they are hop-by-hop too). */
 function connectionNames(value: string | null): Set<string> | null {
   if (!value) return null;
@@ -41,6 +59,8 @@ export interface ForwardOptions {
   prefix: string;
   /** Cookie names that must not reach the service (hubify's own, the hub's). */
   dropCookies?: ReadonlySet<string>;
+  /** Cookie name prefixes that must not reach the service (e.g. every `jupyterhub-` cookie). */
+  dropCookiePrefixes?: readonly string[];
   /** Drop the Authorization header (it carried a hub token). */
   dropAuthorization?: boolean;
   /** Extra headers to set (e.g. identity), replacing any client-sent value. */
@@ -72,6 +92,10 @@ export function upstreamHeaders(h: Headers, o: ForwardOptions): [string, string]
   h.forEach((v, k) => {
     if (HOP_BY_HOP.has(k) || extra?.has(k)) return;
     if (o.strip?.has(k)) return;
+    if (k.includes("_")) {
+      const dashed = k.replaceAll("_", "-");
+      if (OWNED.has(dashed) || o.strip?.has(dashed)) return;
+    }
     switch (k) {
       case "x-forwarded-for":
         xff = v;
@@ -91,8 +115,8 @@ export function upstreamHeaders(h: Headers, o: ForwardOptions): [string, string]
         if (o.dropAuthorization) return;
         break;
       case "cookie":
-        if (o.dropCookies && o.dropCookies.size) {
-          const kept = filterCookies(v, o.dropCookies);
+        if ((o.dropCookies && o.dropCookies.size) || o.dropCookiePrefixes?.length) {
+          const kept = filterCookies(v, o.dropCookies ?? new Set(), o.dropCookiePrefixes);
           if (kept) out.push([k, kept]);
           return;
         }
@@ -109,19 +133,25 @@ export function upstreamHeaders(h: Headers, o: ForwardOptions): [string, string]
 }
 
 /**
- * Removes the named cookies from a `Cookie` header value; returns "" when none is left.
+ * Removes the named cookies, and those whose names start with one of `prefixes`, from a `Cookie`
+ * header value; returns "" when none is left.
  *
  * @example
  * ```ts
  * filterCookies("a=1; hub=secret; b=2", new Set(["hub"])); // "a=1; b=2"
+ * filterCookies("a=1; jupyterhub-user-bob=x", new Set(), ["jupyterhub-"]); // "a=1"
  * ```
  */
-export function filterCookies(cookie: string, drop: ReadonlySet<string>): string {
+export function filterCookies(
+  cookie: string,
+  drop: ReadonlySet<string>,
+  prefixes: readonly string[] = [],
+): string {
   return cookie.split(";").map((c) => c.trim()).filter((c) => {
     if (!c) return false;
     const eq = c.indexOf("=");
     const name = eq < 0 ? c : c.slice(0, eq).trim();
-    return !drop.has(name);
+    return !drop.has(name) && !prefixes.some((p) => name.startsWith(p));
   }).join("; ");
 }
 

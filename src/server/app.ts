@@ -238,6 +238,7 @@ export function createApp(opts: AppOptions): App {
     if (!primary) return errorResponse(req, 404, "Not found");
     let query = r.query;
     let dropCookies: ReadonlySet<string> | undefined;
+    let dropCookiePrefixes: readonly string[] | undefined;
     let dropAuthorization = false;
     let identity: [string, string][] | undefined;
     if (gate) {
@@ -245,6 +246,7 @@ export function createApp(opts: AppOptions): App {
       if (!d.allow) return d.response;
       query = d.query;
       dropCookies = d.dropCookies;
+      dropCookiePrefixes = d.dropCookiePrefixes;
       dropAuthorization = d.dropAuthorization;
       identity = d.set;
     }
@@ -286,6 +288,7 @@ export function createApp(opts: AppOptions): App {
           proto: c.env?.proto ?? "http",
           prefix: keep ? "" : prefix.slice(0, -1),
           dropCookies,
+          dropCookiePrefixes,
           dropAuthorization,
           set: identity,
           strip: gate?.strip,

@@ -16,6 +16,8 @@ export type GateDecision =
     query: string;
     /** Cookies not to forward. */
     dropCookies: ReadonlySet<string>;
+    /** Cookie name prefixes not to forward (the hub's cookies for any server). */
+    dropCookiePrefixes?: readonly string[];
     /** Drop the Authorization header (it carried a hub token). */
     dropAuthorization: boolean;
     /** Identity headers to set for the service. */

@@ -1,7 +1,8 @@
 /**
  * A real browser against a real hub: headless Chromium logs in through JupyterHub's pages, follows
  * the spawn page's own JavaScript to the service, and from the service's page makes a same-origin
- * POST and a cookie-authenticated WebSocket. A same-site but cross-origin page's POST is refused.
+ * POST and a cookie-authenticated WebSocket. A same-site but cross-origin page's POST and its
+ * WebSocket to the user's server (cross-site WebSocket hijacking) are refused.
  * This is where Fetch Metadata and the hub's JavaScript redirects are real, not emulated.
  */
 import assert from "node:assert/strict";
@@ -96,6 +97,22 @@ Deno.test({
         "refusal logged",
       );
       assert.doesNotMatch(hub.proc.output, /\[deno\].*echo\/attack/);
+
+      // Cross-site WebSocket hijacking: the same other-port page opens carol's WebSocket. Her Lax
+      // cookie rides along (same-site); the origin check refuses it before the service sees it.
+      const hijack = await browser.eval<string>(`new Promise((resolve) => {
+        const ws = new WebSocket("${hub.url.replace("http", "ws")}/user/carol/ws");
+        ws.onopen = () => { ws.send("from another origin"); resolve("opened"); };
+        ws.onmessage = (e) => resolve("read: " + e.data);
+        ws.onerror = () => resolve("refused");
+        setTimeout(() => resolve("timeout"), 10000);
+      })`);
+      assert.equal(hijack, "refused");
+      await until(
+        () => /cross-site request refused method=GET path=\/user\/carol\/ws/.test(hub.proc.output),
+        10_000,
+        "WebSocket refusal logged",
+      );
     } finally {
       await browser.close();
       await other.shutdown();

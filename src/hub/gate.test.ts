@@ -1,0 +1,177 @@
+/**
+ * The JupyterHub gate's decisions, in-process: a stubbed hub client (or a loopback fake hub for
+ * the lookup budget) and login cookies minted with the gate's own sealer.
+ */
+import assert from "node:assert/strict";
+import { HubGate } from "./gate.ts";
+import { HubClient, type HubUser } from "./client.ts";
+import { parseHubEnv } from "./env.ts";
+import { Sealer } from "./seal.ts";
+import { Logger } from "../log/logger.ts";
+
+const quiet = new Logger({ level: "error", write: () => {} });
+const hub = parseHubEnv({
+  JUPYTERHUB_API_TOKEN: "server-token",
+  JUPYTERHUB_API_URL: "http://127.0.0.1:9/hub/api",
+  JUPYTERHUB_USER: "alice",
+  JUPYTERHUB_SERVICE_PREFIX: "/user/alice/",
+  JUPYTERHUB_CLIENT_ID: "jupyterhub-user-alice",
+  JUPYTERHUB_OAUTH_ACCESS_SCOPES: '["access:servers!server=alice/"]',
+});
+const alice: HubUser = { name: "alice", scopes: ["access:servers!server=alice/"] } as HubUser;
+
+/** A hub client that knows one token, "alice-token", and never calls out. */
+class StubClient extends HubClient {
+  calls = 0;
+  override user(token: string): Promise<HubUser | null> {
+    this.calls++;
+    return Promise.resolve(token === "alice-token" ? alice : null);
+  }
+}
+
+async function gate(forwardUser = false) {
+  const sealer = await Sealer.create();
+  const g = await HubGate.create({
+    hub,
+    logger: quiet,
+    client: new StubClient(hub, quiet),
+    sealer,
+    forwardUser,
+  });
+  const cookie = `jupyterhub-user-alice=${await sealer.seal({ t: "alice-token" }, "login")}`;
+  return { g, cookie };
+}
+
+const HOST = "hub.example:8000";
+function req(path: string, headers: Record<string, string>, method = "GET") {
+  return new Request(`http://${HOST}${path}`, { method, headers: { host: HOST, ...headers } });
+}
+const upgrade = { upgrade: "websocket", connection: "Upgrade", "sec-websocket-version": "13" };
+
+Deno.test("gate: a cookie-authenticated WebSocket from another port or subdomain is refused", async () => {
+  const { g, cookie } = await gate();
+  const path = "/user/alice/terminals/websocket/1";
+  for (const origin of ["http://hub.example:9000", "http://evil.hub.example:8000"]) {
+    const d = await g.check(
+      req(path, { ...upgrade, cookie, origin, "sec-fetch-site": "same-site" }),
+      path,
+      "",
+    );
+    assert.equal(d.allow, false, origin);
+    if (!d.allow) assert.equal(d.response.status, 403);
+    // the same without Fetch Metadata: Origin against Host decides
+    const o = await g.check(req(path, { ...upgrade, cookie, origin }), path, "");
+    assert.equal(o.allow, false, `${origin} without Sec-Fetch-Site`);
+  }
+  const same = await g.check(
+    req(path, { ...upgrade, cookie, origin: `http://${HOST}`, "sec-fetch-site": "same-origin" }),
+    path,
+    "",
+  );
+  assert.equal(same.allow, true);
+  // a token-authenticated upgrade is not a browser's ambient credential: unaffected
+  const token = await g.check(
+    req(path, { ...upgrade, authorization: "token alice-token", origin: "http://x.example" }),
+    path,
+    "",
+  );
+  assert.equal(token.allow, true);
+});
+
+Deno.test("gate: the CSRF check never trusts a client's X-Forwarded-Host", async () => {
+  const { g, cookie } = await gate();
+  const d = await g.check(
+    req("/user/alice/api/x", {
+      cookie,
+      origin: "http://evil.example",
+      "x-forwarded-host": "evil.example",
+    }, "POST"),
+    "/user/alice/api/x",
+    "",
+  );
+  assert.equal(d.allow, false);
+});
+
+Deno.test("gate: hub credentials never pass, however the request was authenticated", async () => {
+  const { g, cookie } = await gate(true);
+  // authenticated by cookie, with a hub token in the query and an unparsed Authorization
+  const d = await g.check(
+    req("/user/alice/x?a=1&token=alice-token", {
+      cookie,
+      authorization: "token alice-token, token other",
+    }),
+    "/user/alice/x",
+    "?a=1&token=alice-token",
+  );
+  assert.ok(d.allow);
+  assert.equal(d.query, "?a=1");
+  assert.equal(d.dropAuthorization, true);
+  assert.ok(d.dropCookies.has("jupyterhub-user-alice"));
+  assert.deepEqual(d.dropCookiePrefixes, ["jupyterhub-", "__Host-jupyterhub-"]);
+  // identity: the groups header is set even when the user has none
+  assert.deepEqual(d.set, [["x-forwarded-user", "alice"], ["x-forwarded-groups", ""]]);
+  // an app's own Basic credentials are not the hub's
+  const basic = await g.check(
+    req("/user/alice/x", { cookie, authorization: "Basic YTpi" }),
+    "/user/alice/x",
+    "",
+  );
+  assert.ok(basic.allow && basic.dropAuthorization === false);
+});
+
+Deno.test("gate: ?token= counts only on a real WebSocket upgrade (URL tokens off)", async () => {
+  const { g } = await gate();
+  const path = "/user/alice/x";
+  const fake = await g.check(
+    req(`${path}?token=alice-token`, { "sec-fetch-mode": "websocket", accept: "application/json" }),
+    path,
+    "?token=alice-token",
+  );
+  assert.equal(fake.allow, false, "Sec-Fetch-Mode alone is not an upgrade");
+  const real = await g.check(
+    req(`${path}?token=alice-token`, upgrade),
+    path,
+    "?token=alice-token",
+  );
+  assert.ok(real.allow);
+  assert.equal(real.query, "");
+});
+
+Deno.test("gate: anonymous requests with new random tokens cannot flood the hub API", async () => {
+  let calls = 0;
+  const fakeHub = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (r) => {
+    if (new URL(r.url).pathname.endsWith("/user")) calls++;
+    return new Response("{}", { status: 403 });
+  });
+  try {
+    const env = parseHubEnv({
+      JUPYTERHUB_API_TOKEN: "server-token",
+      JUPYTERHUB_API_URL: `http://127.0.0.1:${fakeHub.addr.port}/hub/api`,
+      JUPYTERHUB_USER: "alice",
+      JUPYTERHUB_SERVICE_PREFIX: "/user/alice/",
+    });
+    const g = await HubGate.create({ hub: env, logger: quiet });
+    const statuses: number[] = [];
+    for (let i = 0; i < 100; i++) {
+      const d = await g.check(
+        req("/user/alice/x", {
+          authorization: `token ${crypto.randomUUID()}`,
+          accept: "application/json",
+        }),
+        "/user/alice/x",
+        "",
+      );
+      if (!d.allow) {
+        statuses.push(d.response.status);
+        await d.response.body?.cancel();
+      }
+    }
+    // a burst of 20 lookups (and a few refilled while the loop ran), then 429s without a hub call
+    assert.ok(calls <= 25, `hub API calls: ${calls}`);
+    assert.equal(statuses.length, 100);
+    assert.equal(statuses.filter((s) => s === 429).length, 100 - calls);
+    assert.equal(statuses.filter((s) => s === 403).length, calls);
+  } finally {
+    await fakeHub.shutdown();
+  }
+});
