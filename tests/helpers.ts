@@ -375,7 +375,7 @@ export async function startFront(o: FrontOptions) {
     ...o.command,
   ], { env: o.env });
   if (o.wait !== false) await p.waitFor(/ready after_ms/, 30_000);
-  return { p, port, servicePort, url: `http://127.0.0.1:${port}` };
+  return { p, port, servicePort, home, url: `http://127.0.0.1:${port}` };
 }
 
 /** The Deno upstream fixture as a service command. */

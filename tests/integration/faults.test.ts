@@ -14,6 +14,7 @@ import {
   hubifyArgv,
   procStat,
   pythonService,
+  startFront,
   tempDir,
   until,
   untilOk,
@@ -21,27 +22,12 @@ import {
 
 /** hubify in front of the Python fixture on free ports; `extra` fixture options. */
 async function start(extra: string[], args: string[] = []) {
-  const port = freePort();
-  const servicePort = freePort();
-  const dir = await tempDir();
-  const p = hubify([
-    "--home",
-    `${dir}/home`,
-    "--ip",
-    "127.0.0.1",
-    "--port",
-    String(port),
-    "--service-port",
-    String(servicePort),
-    "--log-level",
-    "debug",
-    ...args,
-    "--",
-    ...pythonService(...extra),
-  ]);
-  const svc = Number((await p.waitFor(/fixture pid=(\d+)/))[1]);
-  await p.waitFor(/ready after_ms/);
-  return { p, port, servicePort, svc, dir, url: `http://127.0.0.1:${port}` };
+  const f = await startFront({
+    args: ["--log-level", "debug", ...args],
+    command: pythonService(...extra),
+  });
+  const svc = Number((await f.p.waitFor(/fixture pid=(\d+)/))[1]);
+  return { ...f, svc };
 }
 
 for (const closed of ["stderr", "stdout", "both"] as const) {
@@ -125,7 +111,7 @@ for (const closed of ["stderr", "stdout", "both"] as const) {
 }
 
 Deno.test("faults: hubify killed outright (SIGKILL) — its service does not outlive it", async () => {
-  const { p, svc, url, dir } = await start([]);
+  const { p, svc, url, home } = await start([]);
   try {
     assert.ok(await answers200(`${url}/whoami`));
     p.kill("SIGKILL");
@@ -135,7 +121,7 @@ Deno.test("faults: hubify killed outright (SIGKILL) — its service does not out
     } finally {
       // A surviving service (or hubify stage) would hold the output pipe open: end what this
       // test started (its command lines name the test's directory), to finish either way.
-      await new Deno.Command("pkill", { args: ["-KILL", "-f", dir] }).output();
+      await new Deno.Command("pkill", { args: ["-KILL", "-f", home] }).output();
       try {
         Deno.kill(svc, "SIGKILL");
       } catch { /* gone, as it should be */ }
