@@ -12,6 +12,9 @@ import { HubGate } from "./hub/gate.ts";
 import { IdleRelease } from "./memory/release.ts";
 import { type StartedServices, startServices } from "./services.ts";
 
+/** How long the server waits for the hub's version before it listens anyway, ms. */
+const VERSION_WAIT_MS = 5000;
+
 /** Options for {@link runServer}. */
 export interface RunOptions {
   config: Config;
@@ -29,6 +32,7 @@ export async function runServer(opts: RunOptions): Promise<number> {
   const started = opts.started ?? startServices({ config, logger: log });
   const { supervisor, hub, tls, signalled } = started;
   let gate: HubGate | undefined;
+  let hubChecked: Promise<string | undefined> | undefined;
   let server: Deno.HttpServer<Deno.NetAddr>;
   let app: ReturnType<typeof createApp>;
   try {
@@ -53,6 +57,18 @@ export async function runServer(opts: RunOptions): Promise<number> {
       });
     }
     app = createApp({ config, supervisor, logger: log, gate });
+    if (gate) {
+      // The hub's version, before the first answer to the hub's readiness probe: the hub compares
+      // it with X-JupyterHub-Version (major.minor before 5.0, major since) and warns of redirect
+      // loops when they differ. On loopback this costs one round trip; bounded if the hub is slow.
+      hubChecked = gate.client.check();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        hubChecked.catch(() => {}),
+        new Promise((r) => (timer = setTimeout(r, VERSION_WAIT_MS))),
+      ]);
+      clearTimeout(timer);
+    }
     server = listen(config, tls, log, app);
   } catch (e) {
     // Nothing may outlive a hubify that could not start: not even a silent service.
@@ -71,8 +87,8 @@ export async function runServer(opts: RunOptions): Promise<number> {
   // The hub must answer (jupyterhub-singleuser's start-up check); the server already listens, so
   // the hub's own readiness probe is answered meanwhile.
   const hubDown = new Promise<string>((resolve) => {
-    if (!gate) return;
-    gate.client.check().then((version) => {
+    if (!gate || !hubChecked) return;
+    hubChecked.then((version) => {
       log.info("hub API reachable", { hub_version: version ?? "unknown" });
       gate!.activity.start();
     }, (e) => resolve((e as Error).message));
