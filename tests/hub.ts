@@ -1,16 +1,40 @@
 /**
- * A real JupyterHub for tests: Debian's jupyterhub (3.0) with configurable-http-proxy,
- * DummyAuthenticator and SimpleLocalProcessSpawner whose command is hubify (source or HUBIFY_BIN)
- * wrapping the Deno upstream fixture. Everything on loopback, in a temporary directory.
+ * A real JupyterHub for tests, in each version hubify is tested against: Debian's 3.0, and 5.5
+ * and 6.1 from PyPI (in venvs that `.ci/run` makes under /opt), all with Debian's
+ * configurable-http-proxy, DummyAuthenticator and SimpleLocalProcessSpawner whose command is
+ * hubify (source or HUBIFY_BIN) wrapping the Deno upstream fixture. Everything on loopback, in a
+ * temporary directory.
  *
  * @module
  */
 import { freePort, hubifyArgv, Proc, tempDir, until, UPSTREAM } from "./helpers.ts";
 
-/** True when Debian's jupyterhub is installed. */
-export function hubAvailable(): boolean {
+/** One JupyterHub release under test: its version and the Python that has it installed. */
+export interface HubRelease {
+  version: string;
+  python: string;
+  /** A file that exists once it is installed. */
+  marker: string;
+}
+
+/** The hubs hubify is tested against (`.ci/run` installs every one). */
+export const HUBS: HubRelease[] = [
+  {
+    version: "3.0.0",
+    python: "/usr/bin/python3",
+    marker: "/usr/lib/python3/dist-packages/jupyterhub/__init__.py",
+  },
+  ...["5.5.4", "6.1.1"].map((version) => ({
+    version,
+    python: `/opt/hubify-jh-${version}/bin/python`,
+    marker: `/opt/hubify-jh-${version}/bin/jupyterhub`,
+  })),
+];
+
+/** True when `release` (default: Debian's 3.0) and configurable-http-proxy are installed. */
+export function hubAvailable(release: HubRelease = HUBS[0]): boolean {
   try {
-    Deno.statSync("/usr/lib/python3/dist-packages/jupyterhub/__init__.py");
+    Deno.statSync(release.marker);
     Deno.statSync("/usr/bin/configurable-http-proxy");
     return true;
   } catch {
@@ -31,8 +55,9 @@ export interface Hub {
 
 /** Starts a hub; resolves once its API answers. */
 export async function startHub(
-  opts: { activityInterval?: number; extraArgs?: string[] } = {},
+  opts: { activityInterval?: number; extraArgs?: string[]; release?: HubRelease } = {},
 ): Promise<Hub> {
+  const release = opts.release ?? HUBS[0];
   const dir = await tempDir("hubify-hub-");
   await Deno.mkdir(`${dir}/home`, { mode: 0o755 });
   const port = freePort();
@@ -62,6 +87,8 @@ c.JupyterHub.db_url = "sqlite:///${dir}/jupyterhub.sqlite"
 c.JupyterHub.cookie_secret_file = "${dir}/cookie_secret"
 c.JupyterHub.authenticator_class = "dummy"
 c.Authenticator.admin_users = {"admin"}
+# JupyterHub 5+: nobody may log in unless allowed (3.0 ignores the option)
+c.Authenticator.allow_all = True
 c.JupyterHub.spawner_class = "simple"
 c.JupyterHub.allow_named_servers = True
 c.JupyterHub.services = [{"name": "tester", "api_token": "${adminToken}", "admin": True}]
@@ -80,7 +107,7 @@ c.Spawner.environment = {
 `;
   await Deno.writeTextFile(`${dir}/jupyterhub_config.py`, config);
   const proc = new Proc([
-    "/usr/bin/python3",
+    release.python,
     "-m",
     "jupyterhub",
     "-f",
