@@ -74,6 +74,8 @@ export async function startHub(
     ...UPSTREAM,
   ]);
   const denoDir = Deno.env.get("DENO_DIR") ?? "/tmp/hubify-deno-cache";
+  // 6.0+: the hub refuses OAuth without PKCE (hubify always sends S256).
+  const pkce = release.version.startsWith("6.") ? "c.JupyterHub.oauth_require_pkce = True" : "";
   const config = `
 import os
 c = get_config()  # noqa
@@ -91,6 +93,7 @@ c.Authenticator.admin_users = {"admin"}
 c.Authenticator.allow_all = True
 c.JupyterHub.spawner_class = "simple"
 c.JupyterHub.allow_named_servers = True
+${pkce}
 c.JupyterHub.services = [{"name": "tester", "api_token": "${adminToken}", "admin": True}]
 c.SimpleLocalProcessSpawner.home_dir_template = "${dir}/home/{username}"
 c.Spawner.cmd = ${JSON.stringify(cmd)}

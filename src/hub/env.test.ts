@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { HubEnvError, parseHubEnv } from "./env.ts";
+import { boolEnv, HubEnvError, parseHubEnv } from "./env.ts";
 
 const base = {
   JUPYTERHUB_API_TOKEN: "secret",
@@ -82,4 +82,22 @@ Deno.test("parseHubEnv: clear errors", () => {
     () => parseHubEnv({ ...base, JUPYTERHUB_API_URL: "not a url" }),
     /JUPYTERHUB_API_URL/,
   );
+});
+
+Deno.test("boolEnv: as JupyterHub reads its switches — empty is the default, 0/false off", () => {
+  for (const [v, want] of [["", true], ["0", false], ["false", false], ["FALSE", false]] as const) {
+    assert.equal(boolEnv(v, true), want, JSON.stringify(v));
+  }
+  for (const v of ["1", "true", "True", "yes", "on"]) assert.equal(boolEnv(v, false), true, v);
+  assert.equal(boolEnv(undefined, false), false);
+  const h = parseHubEnv({
+    ...base,
+    JUPYTERHUB_ALLOW_TOKEN_IN_URL: "True",
+    JUPYTERHUB_ALLOW_WEBSOCKET_COOKIE_AUTH: "0",
+  });
+  assert.equal(h.allowTokenInUrl, true);
+  assert.equal(h.allowWebsocketCookieAuth, false);
+  const d = parseHubEnv(base);
+  assert.equal(d.allowTokenInUrl, false, "off by default, as since JupyterHub 5.0");
+  assert.equal(d.allowWebsocketCookieAuth, true);
 });

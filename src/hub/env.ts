@@ -32,14 +32,28 @@ export interface HubEnv {
   activityUrl?: string;
   /** Seconds between activity reports. */
   activityInterval: number;
-  /** `?token=` accepted on plain HTTP requests (always on WebSocket upgrades). */
+  /** `?token=` accepted on plain HTTP requests (always on WebSocket upgrades). Default off (5.0+). */
   allowTokenInUrl: boolean;
+  /**
+   * A WebSocket upgrade may be authenticated by the login cookie (`JUPYTERHUB_ALLOW_WEBSOCKET_COOKIE_AUTH`,
+   * 4.1+). Default on; off, upgrades need a token (`?token=` or `Authorization`).
+   */
+  allowWebsocketCookieAuth: boolean;
   /** Public URL of this server, if the hub knows it (5.0+). */
   publicUrl?: string;
   /** Extra cookie options from the hub. */
   cookieOptions: Record<string, unknown>;
   /** Internal SSL material (`JUPYTERHUB_SSL_KEYFILE`, `_CERTFILE`, `_CLIENT_CA`), when the hub uses it. */
   ssl?: { keyFile: string; certFile: string; caFile: string };
+}
+
+/**
+ * A switch the way JupyterHub reads it (`jupyterhub.utils._bool_env`): unset or empty is the
+ * default, `0` and `false` (any case) are off, anything else is on.
+ */
+export function boolEnv(value: string | undefined, fallback: boolean): boolean {
+  if (value === undefined || value === "") return fallback;
+  return !["0", "false"].includes(value.toLowerCase());
 }
 
 /** The internal-SSL variables, all three or none. */
@@ -142,7 +156,8 @@ export function parseHubEnv(env: Record<string, string | undefined>): HubEnv {
     baseUrl,
     activityUrl: get("JUPYTERHUB_ACTIVITY_URL"),
     activityInterval: interval,
-    allowTokenInUrl: /^(1|true|yes)$/i.test(get("JUPYTERHUB_ALLOW_TOKEN_IN_URL") ?? ""),
+    allowTokenInUrl: boolEnv(get("JUPYTERHUB_ALLOW_TOKEN_IN_URL"), false),
+    allowWebsocketCookieAuth: boolEnv(get("JUPYTERHUB_ALLOW_WEBSOCKET_COOKIE_AUTH"), true),
     publicUrl: get("JUPYTERHUB_PUBLIC_URL"),
     cookieOptions,
   };

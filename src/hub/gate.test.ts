@@ -175,3 +175,34 @@ Deno.test("gate: anonymous requests with new random tokens cannot flood the hub 
     await fakeHub.shutdown();
   }
 });
+
+Deno.test("gate: JUPYTERHUB_ALLOW_WEBSOCKET_COOKIE_AUTH=0 — upgrades need a token, not the cookie", async () => {
+  const sealer = await Sealer.create();
+  const env = parseHubEnv({
+    JUPYTERHUB_API_TOKEN: "server-token",
+    JUPYTERHUB_API_URL: "http://127.0.0.1:9/hub/api",
+    JUPYTERHUB_USER: "alice",
+    JUPYTERHUB_SERVICE_PREFIX: "/user/alice/",
+    JUPYTERHUB_OAUTH_ACCESS_SCOPES: '["access:servers!server=alice/"]',
+    JUPYTERHUB_ALLOW_WEBSOCKET_COOKIE_AUTH: "0",
+  });
+  const g = await HubGate.create({
+    hub: env,
+    logger: quiet,
+    client: new StubClient(env, quiet),
+    sealer,
+  });
+  const cookie = `jupyterhub-user-alice=${await sealer.seal({ t: "alice-token" }, "login")}`;
+  const path = "/user/alice/ws";
+  const same = { origin: `http://${HOST}`, "sec-fetch-site": "same-origin" };
+  const ws = await g.check(req(path, { ...upgrade, ...same, cookie }), path, "");
+  assert.equal(ws.allow, false, "a same-origin upgrade with only the cookie is refused");
+  const token = await g.check(
+    req(`${path}?token=alice-token`, { ...upgrade, ...same, cookie }),
+    path,
+    "?token=alice-token",
+  );
+  assert.equal(token.allow, true, "with a token it passes");
+  const page = await g.check(req("/user/alice/x", { cookie }), "/user/alice/x", "");
+  assert.equal(page.allow, true, "plain requests still use the cookie");
+});

@@ -162,7 +162,8 @@ export class HubGate implements Gate {
     }
     const cookies = parseCookies(req.headers.get("cookie") ?? "");
     let fromCookie = false;
-    if (!token) {
+    // JUPYTERHUB_ALLOW_WEBSOCKET_COOKIE_AUTH=0: the cookie does not count for an upgrade.
+    if (!token && (this.#hub.allowWebsocketCookieAuth || !isWebSocket(req))) {
       const sealed = await this.#sealer.open<{ t: string }>(cookies[this.#cookie], "login");
       if (sealed?.t) {
         token = sealed.t;
