@@ -128,3 +128,34 @@ export class Chromium {
     await this.proc.stop();
   }
 }
+
+/**
+ * Logs `user` in through the hub's own login page in Chromium (any password: DummyAuthenticator)
+ * and follows the hub's pages until the browser is on `path` of the user's server: JupyterHub 3.0
+ * shows a launch link for a stopped server, which a user clicks; the spawn-pending page's own
+ * JavaScript then brings the browser to the server once it is ready.
+ */
+export async function chromiumLogin(
+  browser: Chromium,
+  hubUrl: string,
+  user: string,
+  path: string,
+  until = "true",
+): Promise<void> {
+  await browser.goto(`${hubUrl}${path}`);
+  await browser.waitFor(
+    `location.pathname === "/hub/login" && document.querySelector("input[name=username]")`,
+  );
+  await browser.eval(`(() => {
+    document.querySelector("input[name=username]").value = ${JSON.stringify(user)};
+    document.querySelector("input[name=password]").value = "any";
+    document.querySelector("form").submit();
+  })()`);
+  await browser.waitFor(
+    `document.querySelector("a[href*='/hub/spawn/']") || location.pathname.startsWith("/user/${user}/")`,
+  );
+  await browser.eval(
+    `(() => { const a = document.querySelector("a[href*='/hub/spawn/']"); if (a) a.click(); })()`,
+  );
+  await browser.waitFor(`location.pathname.startsWith("/user/${user}/") && (${until})`, 90_000);
+}

@@ -55,7 +55,13 @@ export interface Hub {
 
 /** Starts a hub; resolves once its API answers. */
 export async function startHub(
-  opts: { activityInterval?: number; extraArgs?: string[]; release?: HubRelease } = {},
+  opts: {
+    activityInterval?: number;
+    extraArgs?: string[];
+    release?: HubRelease;
+    /** The service hubify runs (default: the Deno upstream fixture). */
+    command?: string[];
+  } = {},
 ): Promise<Hub> {
   const release = opts.release ?? HUBS[0];
   const dir = await tempDir("hubify-hub-");
@@ -71,7 +77,7 @@ export async function startHub(
     "3",
     ...(opts.extraArgs ?? []),
     "--",
-    ...UPSTREAM,
+    ...(opts.command ?? UPSTREAM),
   ]);
   const denoDir = Deno.env.get("DENO_DIR") ?? "/tmp/hubify-deno-cache";
   // 6.0+: the hub refuses OAuth without PKCE (hubify always sends S256).

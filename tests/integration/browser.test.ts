@@ -6,7 +6,7 @@
  * This is where Fetch Metadata and the hub's JavaScript redirects are real, not emulated.
  */
 import assert from "node:assert/strict";
-import { Chromium, chromiumAvailable } from "../chromium.ts";
+import { Chromium, chromiumAvailable, chromiumLogin } from "../chromium.ts";
 import { hubAvailable, HUBS, startHub } from "../hub.ts";
 import { freePort, IN_CI, until } from "../helpers.ts";
 
@@ -34,26 +34,13 @@ for (const release of HUBS) {
           }),
       );
       try {
-        await browser.goto(`${hub.url}/user/carol/echo/page`);
-        await browser.waitFor(
-          `location.pathname === "/hub/login" && document.querySelector("input[name=username]")`,
-        );
-        await browser.eval(`(() => {
-        document.querySelector("input[name=username]").value = "carol";
-        document.querySelector("input[name=password]").value = "any";
-        document.querySelector("form").submit();
-      })()`);
-        // JupyterHub 3.0 shows a launch button for a stopped server; a user clicks it.
-        await browser.waitFor(
-          `document.querySelector("a[href*='/hub/spawn/']") || location.pathname.startsWith("/user/carol/")`,
-        );
-        await browser.eval(
-          `(() => { const a = document.querySelector("a[href*='/hub/spawn/']"); if (a) a.click(); })()`,
-        );
         // The spawn-pending page's own JavaScript brings the browser to the server when it is ready.
-        await browser.waitFor(
-          `location.pathname.startsWith("/user/carol/") && document.body.innerText.includes('"target"')`,
-          60_000,
+        await chromiumLogin(
+          browser,
+          hub.url,
+          "carol",
+          "/user/carol/echo/page",
+          `document.body.innerText.includes('"target"')`,
         );
         const seen = JSON.parse(await browser.eval<string>("document.body.innerText"));
         assert.match(seen.target, /^\/echo\/page/);
