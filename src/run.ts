@@ -49,6 +49,7 @@ export async function runServer(opts: RunOptions): Promise<number> {
         hub,
         logger: log,
         forwardUser: config.forwardUser,
+        authCacheSeconds: config.authCache,
         httpClient,
       });
       log.info(`JupyterHub mode for ${hub.user}${hub.serverName ? `/${hub.serverName}` : ""}`, {

@@ -8,6 +8,7 @@
  * @module
  */
 import { freePort, hubifyArgv, Proc, tempDir, until, UPSTREAM } from "./helpers.ts";
+import type { Browser, Page } from "./browser.ts";
 
 /** One JupyterHub release under test: its version and the Python that has it installed. */
 export interface HubRelease {
@@ -187,4 +188,36 @@ export async function waitReady(hub: Hub, user: string, server = ""): Promise<vo
     60_000,
     `${user}/${server} ready`,
   );
+}
+
+/** Logs `user` in through the hub's form and lands on `path` (spawning the server if needed). */
+export async function loginAndOpen(
+  hub: Hub,
+  b: Browser,
+  user: string,
+  path: string,
+): Promise<Page> {
+  const login = `${hub.url}/hub/login?next=${encodeURIComponent(path)}`;
+  // JupyterHub 4.1+ checks the form's _xsrf field (with its cookie), as a browser submits it.
+  const form = await b.get(login);
+  const xsrf = /name="_xsrf" value="([^"]*)"/.exec(form.text)?.[1];
+  let p = await b.navigate(login, {
+    method: "POST",
+    body: new URLSearchParams({
+      username: user,
+      password: "any",
+      ...(xsrf ? { _xsrf: xsrf } : {}),
+    }),
+  });
+  // JupyterHub 3.0: a stopped server shows a page with a launch link; a browser user clicks it.
+  const launch = /href="([^"]*\/hub\/spawn\/[^"]*)"/.exec(p.text);
+  if (p.status === 424 && launch) {
+    p = await b.get(new URL(launch[1].replaceAll("&amp;", "&"), hub.url).href);
+  }
+  // The spawn-pending page reloads until the server is up (its JavaScript does the same).
+  for (let i = 0; i < 60 && new URL(p.url).pathname.startsWith("/hub/"); i++) {
+    await new Promise((r) => setTimeout(r, 500));
+    p = await b.get(`${hub.url}${path}`);
+  }
+  return p;
 }

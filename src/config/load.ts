@@ -52,6 +52,8 @@ export interface Config {
   corsOrigin: string[];
   keepPrefix: boolean;
   forwardUser: boolean;
+  /** Seconds a checked token is trusted (JupyterHub mode). */
+  authCache: number;
   rewrite: "off" | "headers" | "full";
   startWait: number;
   requestTimeout: number;
@@ -278,6 +280,7 @@ export function buildConfig(inputs: ConfigInputs): LoadedConfig {
     corsOrigin: values.corsOrigin as string[],
     keepPrefix: values.keepPrefix as boolean,
     forwardUser: values.forwardUser as boolean,
+    authCache: values.authCache as number,
     rewrite: values.rewrite as Config["rewrite"],
     startWait: values.startWait as number,
     requestTimeout: values.requestTimeout as number,

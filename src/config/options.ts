@@ -501,6 +501,17 @@ export const OPTIONS: OptionSpec[] = [
     default: false,
   }),
   opt({
+    key: "authCache",
+    flag: "--auth-cache <seconds>",
+    env: ["HUBIFY_AUTH_CACHE"],
+    group: "Proxy",
+    description:
+      "JupyterHub mode: how long a checked token is trusted before the hub is asked again; bounds how soon a revoked token or share takes effect",
+    allowed: "a number of seconds from 0 to 3600",
+    schema: v.pipe(numeric(true), v.minValue(0), v.maxValue(3600)),
+    default: 300,
+  }),
+  opt({
     key: "user",
     flag: "--user <name>",
     env: ["HUBIFY_USER", "NB_USER"],

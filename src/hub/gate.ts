@@ -46,6 +46,8 @@ export interface HubGateOptions {
   client?: HubClient;
   /** HTTP client for hub API calls (internal SSL). */
   httpClient?: Deno.HttpClient;
+  /** Seconds a checked token is trusted (`--auth-cache`). Default 300. */
+  authCacheSeconds?: number;
   /** The cookie sealer; default a fresh key. Tests pass one to mint login cookies. */
   sealer?: Sealer;
 }
@@ -103,7 +105,10 @@ export class HubGate implements Gate {
     this.#sealer = sealer;
     this.#forwardUser = opts.forwardUser ?? false;
     this.client = opts.client ??
-      new HubClient(opts.hub, opts.logger, { httpClient: opts.httpClient });
+      new HubClient(opts.hub, opts.logger, {
+        httpClient: opts.httpClient,
+        cacheMs: (opts.authCacheSeconds ?? 300) * 1000,
+      });
     this.#cookie = opts.hub.clientId;
     this.#stateCookie = `${opts.hub.clientId}-oauth-state`;
     this.#drop = new Set([

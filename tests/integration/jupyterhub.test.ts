@@ -5,35 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { Browser, type Page } from "../browser.ts";
-import { type Hub, hubAvailable, HUBS, startHub, userToken, waitReady } from "../hub.ts";
+import { hubAvailable, HUBS, loginAndOpen, startHub, userToken, waitReady } from "../hub.ts";
 import { alive, IN_CI, procStat, readRest, until } from "../helpers.ts";
-
-/** Logs `user` in through the hub's form and lands on `path` (spawning the server if needed). */
-async function loginAndOpen(hub: Hub, b: Browser, user: string, path: string): Promise<Page> {
-  const login = `${hub.url}/hub/login?next=${encodeURIComponent(path)}`;
-  // JupyterHub 4.1+ checks the form's _xsrf field (with its cookie), as a browser submits it.
-  const form = await b.get(login);
-  const xsrf = /name="_xsrf" value="([^"]*)"/.exec(form.text)?.[1];
-  let p = await b.navigate(login, {
-    method: "POST",
-    body: new URLSearchParams({
-      username: user,
-      password: "any",
-      ...(xsrf ? { _xsrf: xsrf } : {}),
-    }),
-  });
-  // JupyterHub 3.0: a stopped server shows a page with a launch link; a browser user clicks it.
-  const launch = /href="([^"]*\/hub\/spawn\/[^"]*)"/.exec(p.text);
-  if (p.status === 424 && launch) {
-    p = await b.get(new URL(launch[1].replaceAll("&amp;", "&"), hub.url).href);
-  }
-  // The spawn-pending page reloads until the server is up (its JavaScript does the same).
-  for (let i = 0; i < 60 && new URL(p.url).pathname.startsWith("/hub/"); i++) {
-    await new Promise((r) => setTimeout(r, 500));
-    p = await b.get(`${hub.url}${path}`);
-  }
-  return p;
-}
 
 function echo(p: Page): { target: string; method: string; headers: Record<string, string> } {
   try {
