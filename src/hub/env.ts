@@ -39,6 +39,11 @@ export interface HubEnv {
    * 4.1+). Default on; off, upgrades need a token (`?token=` or `Authorization`).
    */
   allowWebsocketCookieAuth: boolean;
+  /**
+   * `JUPYTERHUB_COOKIE_HOST_PREFIX_ENABLED` (4.1+): the login cookie is `__Host-<client id>`,
+   * Path=/, always Secure, as the hub's own single-user servers set it.
+   */
+  cookieHostPrefix: boolean;
   /** Public URL of this server, if the hub knows it (5.0+). */
   publicUrl?: string;
   /** Extra cookie options from the hub. */
@@ -158,6 +163,7 @@ export function parseHubEnv(env: Record<string, string | undefined>): HubEnv {
     activityInterval: interval,
     allowTokenInUrl: boolEnv(get("JUPYTERHUB_ALLOW_TOKEN_IN_URL"), false),
     allowWebsocketCookieAuth: boolEnv(get("JUPYTERHUB_ALLOW_WEBSOCKET_COOKIE_AUTH"), true),
+    cookieHostPrefix: boolEnv(get("JUPYTERHUB_COOKIE_HOST_PREFIX_ENABLED"), false),
     publicUrl: get("JUPYTERHUB_PUBLIC_URL"),
     cookieOptions,
   };

@@ -8,6 +8,7 @@ import { HubClient, type HubUser } from "./client.ts";
 import { parseHubEnv } from "./env.ts";
 import { Sealer } from "./seal.ts";
 import { Logger } from "../log/logger.ts";
+import type { ConnEnv } from "../server/app.ts";
 
 const quiet = new Logger({ level: "error", write: () => {} });
 const hub = parseHubEnv({
@@ -205,4 +206,70 @@ Deno.test("gate: JUPYTERHUB_ALLOW_WEBSOCKET_COOKIE_AUTH=0 — upgrades need a to
   assert.equal(token.allow, true, "with a token it passes");
   const page = await g.check(req("/user/alice/x", { cookie }), "/user/alice/x", "");
   assert.equal(page.allow, true, "plain requests still use the cookie");
+});
+
+Deno.test("gate: __Host- cookies (JUPYTERHUB_COOKIE_HOST_PREFIX_ENABLED=1): name, Path=/, Secure", async () => {
+  const { Hono } = await import("hono");
+  const env = parseHubEnv({
+    JUPYTERHUB_API_TOKEN: "server-token",
+    JUPYTERHUB_API_URL: "http://127.0.0.1:9/hub/api",
+    JUPYTERHUB_USER: "alice",
+    JUPYTERHUB_SERVICE_PREFIX: "/user/alice/",
+    JUPYTERHUB_CLIENT_ID: "jupyterhub-user-alice",
+    JUPYTERHUB_OAUTH_ACCESS_SCOPES: '["access:servers!server=alice/"]',
+    JUPYTERHUB_COOKIE_HOST_PREFIX_ENABLED: "1",
+  });
+  class Exchanging extends StubClient {
+    override exchange(): Promise<string | null> {
+      return Promise.resolve("alice-token");
+    }
+  }
+  const sealer = await Sealer.create();
+  const g = await HubGate.create({
+    hub: env,
+    logger: quiet,
+    client: new Exchanging(env, quiet),
+    sealer,
+  });
+  // A browser without a login goes to the hub, with the state cookie named and scoped for __Host-.
+  const d = await g.check(req("/user/alice/lab", { accept: "text/html" }), "/user/alice/lab", "");
+  assert.ok(!d.allow);
+  if (!d.allow) {
+    assert.equal(d.response.status, 302);
+    const c = d.response.headers.get("set-cookie")!;
+    assert.match(c, /^__Host-jupyterhub-user-alice-oauth-state=/);
+    assert.match(c, /; Path=\/(;|$)/);
+    assert.match(c, /; Secure/);
+  }
+  // The callback sets the login cookie as __Host-<client id>, Path=/, Secure, over plain http too.
+  const app = new Hono<{ Bindings: ConnEnv }>();
+  g.install(app);
+  const state = await sealer.seal({ s: "st", n: "/user/alice/lab", v: "verifier" }, "state");
+  const cb = await app.request(`http://${HOST}/user/alice/oauth_callback?code=c&state=st`, {
+    headers: { host: HOST, cookie: `__Host-jupyterhub-user-alice-oauth-state=${state}` },
+  });
+  assert.equal(cb.status, 302, await cb.clone().text());
+  assert.equal(cb.headers.get("location"), "/user/alice/lab");
+  const login = cb.headers.getSetCookie().find((c) =>
+    c.startsWith("__Host-jupyterhub-user-alice=")
+  )!;
+  assert.ok(login, cb.headers.getSetCookie().join(" | "));
+  assert.match(login, /; Path=\/(;|$)/);
+  assert.match(login, /; Secure/);
+  assert.match(login, /; HttpOnly/);
+  // That cookie authenticates; the prefix-scoped name is not this mode's.
+  const value = login.slice(login.indexOf("=") + 1, login.indexOf(";"));
+  const ok = await g.check(
+    req("/user/alice/x", { cookie: `__Host-jupyterhub-user-alice=${value}` }),
+    "/user/alice/x",
+    "",
+  );
+  assert.ok(ok.allow);
+  if (ok.allow) assert.ok(ok.dropCookies.has("__Host-jupyterhub-user-alice"));
+  const plain = await g.check(
+    req("/user/alice/x", { cookie: `jupyterhub-user-alice=${value}`, accept: "application/json" }),
+    "/user/alice/x",
+    "",
+  );
+  assert.equal(plain.allow, false);
 });

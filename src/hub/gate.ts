@@ -97,6 +97,8 @@ export class HubGate implements Gate {
   #forwardUser: boolean;
   #cookie: string;
   #stateCookie: string;
+  /** Where the cookies are set: the prefix, or `/` for `__Host-` cookies. */
+  #cookiePath: string;
   #drop: ReadonlySet<string>;
 
   private constructor(opts: HubGateOptions, sealer: Sealer) {
@@ -109,13 +111,17 @@ export class HubGate implements Gate {
         httpClient: opts.httpClient,
         cacheMs: (opts.authCacheSeconds ?? 300) * 1000,
       });
-    this.#cookie = opts.hub.clientId;
-    this.#stateCookie = `${opts.hub.clientId}-oauth-state`;
+    // Named and scoped as JupyterHub's own single-user servers do (services/auth.py).
+    const hostPrefix = opts.hub.cookieHostPrefix;
+    this.#cookie = hostPrefix ? `__Host-${opts.hub.clientId}` : opts.hub.clientId;
+    this.#stateCookie = `${this.#cookie}-oauth-state`;
+    this.#cookiePath = hostPrefix ? "/" : opts.hub.prefix;
     this.#drop = new Set([
-      this.#cookie,
-      this.#stateCookie,
+      opts.hub.clientId,
+      `${opts.hub.clientId}-oauth-state`,
+      `__Host-${opts.hub.clientId}`,
+      `__Host-${opts.hub.clientId}-oauth-state`,
       SESSION_COOKIE,
-      `__Host-${this.#cookie}`,
     ]);
     this.activity = new ActivityReporter({
       intervalS: opts.hub.activityUrl ? opts.hub.activityInterval : 0,
@@ -138,10 +144,11 @@ export class HubGate implements Gate {
   }
 
   #cookieAttrs(req: Request, maxAge?: number) {
-    const secure = browserProto(req) === "https" ||
+    // A `__Host-` cookie is refused by browsers without Secure.
+    const secure = this.#hub.cookieHostPrefix || browserProto(req) === "https" ||
       (this.#hub.publicUrl ?? "").startsWith("https:");
     return {
-      path: this.#hub.prefix,
+      path: this.#cookiePath,
       httpOnly: true,
       sameSite: "Lax" as const,
       secure,
