@@ -26,7 +26,7 @@ export class Chromium {
   private constructor(readonly proc: Proc) {}
 
   /** Starts Chromium (flags that keep it off the network) and opens a blank page. */
-  static async launch(): Promise<Chromium> {
+  static async launch(extraArgs: string[] = []): Promise<Chromium> {
     const dir = await tempDir("hubify-chromium-");
     const proc = new Proc([
       "/usr/bin/chromium",
@@ -41,6 +41,7 @@ export class Chromium {
       "--disable-dev-shm-usage",
       `--user-data-dir=${dir}`,
       "--remote-debugging-port=0",
+      ...extraArgs,
       "about:blank",
     ], { detached: true }); // its own process group: close() ends the helpers too
     const m = await proc.waitFor(/DevTools listening on (ws:\/\/\S+)/, 30_000);

@@ -62,6 +62,8 @@ export async function startHub(
     release?: HubRelease;
     /** The service hubify runs (default: the Deno upstream fixture). */
     command?: string[];
+    /** Serve the hub over HTTPS with this certificate, with `__Host-` cookies (4.1+). */
+    https?: { cert: string; key: string; ca: string };
   } = {},
 ): Promise<Hub> {
   const release = opts.release ?? HUBS[0];
@@ -83,6 +85,10 @@ export async function startHub(
   const denoDir = Deno.env.get("DENO_DIR") ?? "/tmp/hubify-deno-cache";
   // 6.0+: the hub refuses OAuth without PKCE (hubify always sends S256).
   const pkce = release.version.startsWith("6.") ? "c.JupyterHub.oauth_require_pkce = True" : "";
+  const https = opts.https
+    ? `c.JupyterHub.ssl_cert = "${opts.https.cert}"\nc.JupyterHub.ssl_key = "${opts.https.key}"\n` +
+      "c.JupyterHub.cookie_host_prefix_enabled = True"
+    : "";
   const config = `
 import os
 c = get_config()  # noqa
@@ -101,6 +107,7 @@ c.Authenticator.allow_all = True
 c.JupyterHub.spawner_class = "simple"
 c.JupyterHub.allow_named_servers = True
 ${pkce}
+${https}
 c.JupyterHub.services = [{"name": "tester", "api_token": "${adminToken}", "admin": True}]
 c.SimpleLocalProcessSpawner.home_dir_template = "${dir}/home/{username}"
 c.Spawner.cmd = ${JSON.stringify(cmd)}
@@ -126,16 +133,20 @@ c.Spawner.environment = {
     cwd: dir,
     env: { NODE_PATH: "/usr/share/nodejs" },
   });
-  const url = `http://127.0.0.1:${port}`;
+  const url = `${opts.https ? "https" : "http"}://127.0.0.1:${port}`;
+  const client = opts.https
+    ? Deno.createHttpClient({ caCerts: [await Deno.readTextFile(opts.https.ca)] })
+    : undefined;
   const api = (path: string, init: RequestInit = {}) =>
     fetch(`${url}/hub/api${path}`, {
       ...init,
+      client,
       headers: { authorization: `token ${adminToken}`, ...(init.headers ?? {}) },
     });
   try {
     await until(
       async () => {
-        const r = await fetch(`${url}/hub/api/`).catch(() => null);
+        const r = await fetch(`${url}/hub/api/`, { client }).catch(() => null);
         await r?.body?.cancel();
         return r?.status === 200;
       },
@@ -153,6 +164,7 @@ c.Spawner.environment = {
     adminToken,
     api,
     stop: async () => {
+      client?.close();
       proc.kill("SIGTERM");
       const t = setTimeout(() => proc.kill("SIGKILL"), 15_000);
       await proc.done();

@@ -5,68 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { FIXTURES, freePort, hubify, IN_CI, IS_ROOT, Proc, PYTHON, tempDir } from "../helpers.ts";
-
-async function openssl(args: string[], cwd: string) {
-  const out = await new Deno.Command("openssl", { args, cwd, stdout: "null", stderr: "piped" })
-    .output();
-  if (out.code !== 0) {
-    throw new Error(`openssl ${args.join(" ")}: ${new TextDecoder().decode(out.stderr)}`);
-  }
-}
-
-/** A CA and two leaf certificates (hub, user server) for 127.0.0.1. */
-async function makeCerts(dir: string) {
-  await openssl([
-    "req",
-    "-x509",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-keyout",
-    "ca.key",
-    "-out",
-    "ca.crt",
-    "-days",
-    "2",
-    "-subj",
-    "/CN=test-ca",
-  ], dir);
-  for (const name of ["hub", "user"]) {
-    await Deno.writeTextFile(
-      `${dir}/${name}.ext`,
-      "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n",
-    );
-    await openssl([
-      "req",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-keyout",
-      `${name}.key`,
-      "-out",
-      `${name}.csr`,
-      "-subj",
-      `/CN=${name}`,
-    ], dir);
-    await openssl([
-      "x509",
-      "-req",
-      "-in",
-      `${name}.csr`,
-      "-CA",
-      "ca.crt",
-      "-CAkey",
-      "ca.key",
-      "-CAcreateserial",
-      "-out",
-      `${name}.crt`,
-      "-days",
-      "2",
-      "-extfile",
-      `${name}.ext`,
-    ], dir);
-  }
-}
+import { makeCerts } from "../certs.ts";
 
 Deno.test({
   name:
