@@ -130,9 +130,9 @@ function listen(
   app: ReturnType<typeof createApp>,
 ): Deno.HttpServer<Deno.NetAddr> {
   const proto = tls ? "https" : "http";
-  try {
-    return Deno.serve({
-      hostname: config.ip,
+  const serve = (hostname: string) =>
+    Deno.serve({
+      hostname,
       port: config.port,
       ...(tls ? { cert: tls.cert, key: tls.key } : {}),
       onListen: ({ hostname, port }) => {
@@ -142,6 +142,15 @@ function listen(
         });
       },
     }, (req, info) => app.fetch(req, { remote: info.remoteAddr.hostname, proto }));
+  try {
+    try {
+      return serve(config.ip);
+    } catch (e) {
+      // `::` (IPv4 and IPv6) where the kernel or container has no IPv6: IPv4 alone.
+      if (config.ip !== "::" || e instanceof Deno.errors.AddrInUse) throw e;
+      log.info(`cannot listen on [::] (${(e as Error).message}): listening on IPv4 only`);
+      return serve("0.0.0.0");
+    }
   } catch (e) {
     const why = e instanceof Deno.errors.AddrInUse
       ? "address already in use"

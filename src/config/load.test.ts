@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { buildConfig, ConfigError, nameFromCommand } from "./load.ts";
+import { buildConfig, ConfigError, nameFromCommand, serviceUrlAddress } from "./load.ts";
 
 const cmd = ["python3", "-m", "http.server", "{port}"];
 
@@ -190,4 +190,22 @@ Deno.test("nameFromCommand", () => {
   assert.equal(nameFromCommand(["/usr/bin/code-server"]), "code-server");
   assert.equal(nameFromCommand(["my server!"]), "my-server-");
   assert.equal(nameFromCommand(["..."]), "app");
+});
+
+Deno.test("serviceUrlAddress: IPv4, bracketed IPv6 and the empty host of JupyterHub 5.3+", () => {
+  assert.deepEqual(serviceUrlAddress("http://127.0.0.1:8888/user/alice/"), {
+    ip: "127.0.0.1",
+    port: 8888,
+  });
+  assert.deepEqual(serviceUrlAddress("http://[::1]:8888/user/alice/"), { ip: "::1", port: 8888 });
+  assert.deepEqual(serviceUrlAddress("http://[fd00::5]:9000/"), { ip: "fd00::5", port: 9000 });
+  // `ip = ''`: listen on IPv4 and IPv6
+  assert.deepEqual(serviceUrlAddress("http://:8888/user/alice/"), { ip: "::", port: 8888 });
+  assert.deepEqual(serviceUrlAddress("https://:8443"), { ip: "::", port: 8443 });
+  assert.deepEqual(serviceUrlAddress("https://server.example/user/alice/"), {
+    ip: "server.example",
+    port: 443,
+  });
+  assert.equal(serviceUrlAddress("not a url"), undefined);
+  assert.equal(serviceUrlAddress("ftp://x:21/"), undefined);
 });

@@ -204,16 +204,14 @@ export function buildConfig(inputs: ConfigInputs): LoadedConfig {
   if (decision.mode === "jupyterhub") {
     const url = env.JUPYTERHUB_SERVICE_URL;
     if (url) {
-      let u: URL;
-      try {
-        u = new URL(url);
-      } catch {
+      const at = serviceUrlAddress(url);
+      if (!at) {
         throw new ConfigError(
           `invalid value for JUPYTERHUB_SERVICE_URL: ${describe(url)}; expected a URL`,
         );
       }
-      values.ip = u.hostname.replace(/^\[|\]$/g, "") || "0.0.0.0";
-      values.port = u.port ? Number(u.port) : (u.protocol === "https:" ? 443 : 80);
+      values.ip = at.ip;
+      values.port = at.port;
       sources.ip = sources.port = "jupyterhub env JUPYTERHUB_SERVICE_URL";
     }
     const prefix = env.JUPYTERHUB_SERVICE_PREFIX;
@@ -387,4 +385,31 @@ function buildServices(
     ports.set(s.port, s.name);
   }
   return out;
+}
+
+/**
+ * Where to listen, from `JUPYTERHUB_SERVICE_URL`: its host without brackets (IPv6, 5.3+), or `::`
+ * (IPv4 and IPv6) for an empty host (`http://:8888/user/alice/`, what JupyterHub 5.3+ sets for
+ * `ip = ''`, and which URL parsers refuse); the port, or the scheme's. Undefined when not a URL.
+ *
+ * @example
+ * ```ts
+ * serviceUrlAddress("http://:8888/user/alice/"); // { ip: "::", port: 8888 }
+ * serviceUrlAddress("http://[::1]:8888/user/alice/"); // { ip: "::1", port: 8888 }
+ * ```
+ */
+export function serviceUrlAddress(url: string): { ip: string; port: number } | undefined {
+  const empty = /^(https?):\/\/:(\d{1,5})(?:[/?#]|$)/i.exec(url);
+  if (empty) return { ip: "::", port: Number(empty[2]) };
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return undefined;
+  }
+  if (u.protocol !== "http:" && u.protocol !== "https:") return undefined;
+  return {
+    ip: u.hostname.replace(/^\[|\]$/g, "") || "::",
+    port: u.port ? Number(u.port) : (u.protocol === "https:" ? 443 : 80),
+  };
 }
