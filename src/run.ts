@@ -118,6 +118,7 @@ export async function runServer(opts: RunOptions): Promise<number> {
   // Stop accepting; in-flight requests get a moment (long-lived streams do not hold shutdown).
   await Promise.race([server.shutdown(), new Promise((r) => setTimeout(r, 2000))]);
   app.close();
+  gate?.client.close();
   started.release();
   return code;
 }

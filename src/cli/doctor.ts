@@ -191,7 +191,14 @@ async function hubChecks(config: Config): Promise<Check[]> {
   );
   try {
     const t0 = Date.now();
-    const r = await fetch(hub.apiUrl, { redirect: "manual", signal: AbortSignal.timeout(5000) });
+    const client = hub.apiSocket
+      ? Deno.createHttpClient({ proxy: { transport: "unix", path: hub.apiSocket } })
+      : undefined;
+    const r = await fetch(hub.apiUrl, {
+      redirect: "manual",
+      signal: AbortSignal.timeout(5000),
+      client,
+    }).finally(() => client?.close());
     await r.body?.cancel();
     const version = r.headers.get("x-jupyterhub-version") ?? "unknown";
     out.push({

@@ -94,17 +94,44 @@ export class HubClient {
     this.#bucket = { left: this.#opts.lookups.burst, at: Date.now() };
   }
 
+  /** Unix-socket HTTP clients by socket path (a hub API on `http+unix://`). */
+  #unix = new Map<string, Deno.HttpClient>();
+
+  /** The HTTP client for a hub URL reached through `socket`, or the default (TLS) one. */
+  #client(socket: string | undefined): Deno.HttpClient | undefined {
+    if (!socket) return this.#http;
+    let c = this.#unix.get(socket);
+    if (!c) {
+      c = Deno.createHttpClient({ proxy: { transport: "unix", path: socket } });
+      this.#unix.set(socket, c);
+    }
+    return c;
+  }
+
+  /** Where the API is, for messages: its URL, and the unix socket when there is one. */
+  get where(): string {
+    return this.hub.apiSocket
+      ? `${this.hub.apiUrl} (unix socket ${this.hub.apiSocket})`
+      : this.hub.apiUrl;
+  }
+
   async #fetch(path: string, init: RequestInit = {}): Promise<Response> {
     try {
       return await fetch(`${this.hub.apiUrl}${path}`, {
         ...init,
         redirect: "manual",
         signal: AbortSignal.timeout(15_000),
-        client: this.#http,
+        client: this.#client(this.hub.apiSocket),
       });
     } catch (e) {
-      throw new HubUnavailable(`cannot reach the hub at ${this.hub.apiUrl}: ${describeError(e)}`);
+      throw new HubUnavailable(`cannot reach the hub at ${this.where}: ${describeError(e)}`);
     }
+  }
+
+  /** Closes the unix-socket clients. */
+  close(): void {
+    for (const c of this.#unix.values()) c.close();
+    this.#unix.clear();
   }
 
   /**
@@ -132,7 +159,7 @@ export class HubClient {
       }
     }
     throw new HubUnavailable(
-      `the hub API at ${this.hub.apiUrl} did not answer after ${attempts} attempts: ${last}`,
+      `the hub API at ${this.where} did not answer after ${attempts} attempts: ${last}`,
     );
   }
 
@@ -230,7 +257,7 @@ export class HubClient {
         },
         body,
         signal: AbortSignal.timeout(15_000),
-        client: this.#http,
+        client: this.#client(this.hub.activitySocket),
       });
     } catch (e) {
       throw new HubUnavailable(`cannot reach the hub: ${describeError(e)}`);

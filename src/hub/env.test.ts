@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { boolEnv, HubEnvError, parseHubEnv } from "./env.ts";
+import { boolEnv, HubEnvError, hubUrl, parseHubEnv } from "./env.ts";
 
 const base = {
   JUPYTERHUB_API_TOKEN: "secret",
@@ -100,4 +100,25 @@ Deno.test("boolEnv: as JupyterHub reads its switches — empty is the default, 0
   const d = parseHubEnv(base);
   assert.equal(d.allowTokenInUrl, false, "off by default, as since JupyterHub 5.0");
   assert.equal(d.allowWebsocketCookieAuth, true);
+});
+
+Deno.test("hubUrl: http+unix (JupyterHub 6.0+) goes through the socket; others stay as they are", () => {
+  assert.deepEqual(hubUrl("http+unix://%2Fsrv%2Fjupyterhub%2Fhub.sock/hub/api", "X"), {
+    url: "http://localhost/hub/api",
+    socket: "/srv/jupyterhub/hub.sock",
+  });
+  assert.deepEqual(hubUrl("http://127.0.0.1:8081/hub/api", "X"), {
+    url: "http://127.0.0.1:8081/hub/api",
+  });
+  assert.throws(() => hubUrl("http+unix://relative.sock/hub/api", "X"), /absolute socket path/);
+  assert.throws(() => hubUrl("ftp://hub/api", "JUPYTERHUB_API_URL"), /JUPYTERHUB_API_URL/);
+  const h = parseHubEnv({
+    ...base,
+    JUPYTERHUB_API_URL: "http+unix://%2Frun%2Fhub.sock/hub/api/",
+    JUPYTERHUB_ACTIVITY_URL: "http+unix://%2Frun%2Fhub.sock/hub/api/users/alice/activity",
+  });
+  assert.equal(h.apiUrl, "http://localhost/hub/api");
+  assert.equal(h.apiSocket, "/run/hub.sock");
+  assert.equal(h.activityUrl, "http://localhost/hub/api/users/alice/activity");
+  assert.equal(h.activitySocket, "/run/hub.sock");
 });

@@ -12,6 +12,11 @@ export interface HubEnv {
   apiToken: string;
   /** Hub API base, e.g. `http://127.0.0.1:8081/hub/api` (no trailing slash). */
   apiUrl: string;
+  /**
+   * The unix socket the API is reached through, when the hub gives `http+unix://<url-encoded
+   * socket path>/hub/api` (6.0+); `apiUrl` is then `http://localhost/hub/api`.
+   */
+  apiSocket?: string;
   /** OAuth client id; also the login cookie's name. */
   clientId: string;
   /** `redirect_uri` for OAuth, verbatim. */
@@ -30,6 +35,8 @@ export interface HubEnv {
   baseUrl: string;
   /** Where to POST activity, if set. */
   activityUrl?: string;
+  /** The unix socket `activityUrl` is reached through (`http+unix://`, 6.0+). */
+  activitySocket?: string;
   /** Seconds between activity reports. */
   activityInterval: number;
   /** `?token=` accepted on plain HTTP requests (always on WebSocket upgrades). Default off (5.0+). */
@@ -59,6 +66,43 @@ export interface HubEnv {
 export function boolEnv(value: string | undefined, fallback: boolean): boolean {
   if (value === undefined || value === "") return fallback;
   return !["0", "false"].includes(value.toLowerCase());
+}
+
+/**
+ * A hub URL as hubify fetches it: `http+unix://<url-encoded socket path>/<path>` (JupyterHub 6.0+,
+ * a hub API bound to a unix socket) becomes `http://localhost/<path>` through that socket.
+ * Throws {@link HubEnvError} naming `name` for anything that is not an http(s) URL.
+ *
+ * @example
+ * ```ts
+ * hubUrl("http+unix://%2Fsrv%2Fhub.sock/hub/api", "JUPYTERHUB_API_URL");
+ * // { url: "http://localhost/hub/api", socket: "/srv/hub.sock" }
+ * ```
+ */
+export function hubUrl(raw: string, name: string): { url: string; socket?: string } {
+  const unix = /^http\+unix:\/\/([^/?#]+)(.*)$/i.exec(raw);
+  if (unix) {
+    let socket: string;
+    try {
+      socket = decodeURIComponent(unix[1]);
+    } catch {
+      throw new HubEnvError(`invalid value for ${name}: the socket path is not URL-encoded`);
+    }
+    if (!socket.startsWith("/")) {
+      throw new HubEnvError(`invalid value for ${name}: expected an absolute socket path`);
+    }
+    return { url: `http://localhost${unix[2] || "/"}`, socket };
+  }
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    throw new HubEnvError(`invalid value for ${name}: expected a URL`);
+  }
+  if (u.protocol !== "http:" && u.protocol !== "https:") {
+    throw new HubEnvError(`invalid value for ${name}: expected an http, https or http+unix URL`);
+  }
+  return { url: raw };
 }
 
 /** The internal-SSL variables, all three or none. */
@@ -98,12 +142,13 @@ export function parseHubEnv(env: Record<string, string | undefined>): HubEnv {
   if (!apiToken) {
     throw new HubEnvError("JupyterHub mode needs JUPYTERHUB_API_TOKEN (set by the spawner)");
   }
-  const apiUrl = (get("JUPYTERHUB_API_URL") ?? "http://127.0.0.1:8081/hub/api").replace(/\/+$/, "");
-  try {
-    new URL(apiUrl);
-  } catch {
-    throw new HubEnvError(`invalid value for JUPYTERHUB_API_URL: expected a URL`);
-  }
+  const api = hubUrl(
+    (get("JUPYTERHUB_API_URL") ?? "http://127.0.0.1:8081/hub/api").replace(/\/+$/, ""),
+    "JUPYTERHUB_API_URL",
+  );
+  const activity = get("JUPYTERHUB_ACTIVITY_URL") !== undefined
+    ? hubUrl(get("JUPYTERHUB_ACTIVITY_URL")!, "JUPYTERHUB_ACTIVITY_URL")
+    : undefined;
   const user = get("JUPYTERHUB_USER");
   if (!user) throw new HubEnvError("JupyterHub mode needs JUPYTERHUB_USER (set by the spawner)");
   const serverName = env.JUPYTERHUB_SERVER_NAME ?? "";
@@ -150,7 +195,8 @@ export function parseHubEnv(env: Record<string, string | undefined>): HubEnv {
       ? { keyFile: get(SSL_ENV[0])!, certFile: get(SSL_ENV[1])!, caFile: get(SSL_ENV[2])! }
       : undefined,
     apiToken,
-    apiUrl,
+    apiUrl: api.url,
+    apiSocket: api.socket,
     clientId,
     callbackUrl: get("JUPYTERHUB_OAUTH_CALLBACK_URL") ?? `${prefix}oauth_callback`,
     accessScopes,
@@ -159,7 +205,8 @@ export function parseHubEnv(env: Record<string, string | undefined>): HubEnv {
     prefix,
     host: (get("JUPYTERHUB_HOST") ?? "").replace(/\/+$/, ""),
     baseUrl,
-    activityUrl: get("JUPYTERHUB_ACTIVITY_URL"),
+    activityUrl: activity?.url,
+    activitySocket: activity?.socket,
     activityInterval: interval,
     allowTokenInUrl: boolEnv(get("JUPYTERHUB_ALLOW_TOKEN_IN_URL"), false),
     allowWebsocketCookieAuth: boolEnv(get("JUPYTERHUB_ALLOW_WEBSOCKET_COOKIE_AUTH"), true),
