@@ -64,6 +64,8 @@ export async function startHub(
     command?: string[];
     /** Serve the hub over HTTPS with this certificate, with `__Host-` cookies (4.1+). */
     https?: { cert: string; key: string; ca: string };
+    /** More environment for the single-user servers (`c.Spawner.environment`). */
+    environment?: Record<string, string>;
   } = {},
 ): Promise<Hub> {
   const release = opts.release ?? HUBS[0];
@@ -120,6 +122,7 @@ c.Spawner.environment = {
     "HUBIFY_HOME": lambda s: "${dir}/home/" + s.user.name + ("-" + s.name if s.name else ""),
     "HUBIFY_LOG_LEVEL": "debug",
     "HUBIFY_FORWARD_USER": "true",
+    **${JSON.stringify(opts.environment ?? {})},
 }
 `;
   await Deno.writeTextFile(`${dir}/jupyterhub_config.py`, config);

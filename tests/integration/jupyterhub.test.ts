@@ -303,3 +303,41 @@ for (const release of HUBS) {
     },
   });
 }
+
+const hub6 = HUBS.find((h) => h.version.startsWith("6."))!;
+
+Deno.test({
+  name:
+    `jupyterhub ${hub6.version}: JUPYTERHUB_ALLOW_TOKEN_IN_URL=1 and JUPYTERHUB_ALLOW_WEBSOCKET_COOKIE_AUTH=0 set by the hub`,
+  ignore: !hubAvailable(hub6) && !IN_CI,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    assert.ok(hubAvailable(hub6), "JupyterHub 6 must be installed (.ci/run installs it)");
+    const hub = await startHub({
+      release: hub6,
+      environment: {
+        JUPYTERHUB_ALLOW_TOKEN_IN_URL: "1",
+        JUPYTERHUB_ALLOW_WEBSOCKET_COOKIE_AUTH: "0",
+      },
+    });
+    try {
+      const alice = new Browser();
+      await loginAndOpen(hub, alice, "alice", "/user/alice/echo/hello");
+      const token = await userToken(hub, "alice");
+      // URL tokens allowed: a plain GET with ?token= passes, and the token is not forwarded.
+      const r = await fetch(`${hub.url}/user/alice/echo/url?a=1&token=${token}`, {
+        headers: { accept: "application/json" },
+      });
+      assert.equal(r.status, 200);
+      assert.equal((await r.json()).target, "/echo/url?a=1");
+      // WebSocket cookie auth off: the cookie alone no longer opens a WebSocket; a token does.
+      const cookie = alice.cookieHeader(`${hub.url}/user/alice/ws`);
+      assert.ok(cookie.includes("jupyterhub-user-alice="));
+      assert.equal(await wsHandshake(hub.url, "/user/alice/ws", { cookie }), 403);
+      assert.equal(await wsHandshake(hub.url, `/user/alice/ws?token=${token}`, {}), 101);
+    } finally {
+      await hub.stop();
+    }
+  },
+});
