@@ -11,14 +11,19 @@ import { Logger } from "../log/logger.ts";
 import type { ConnEnv } from "../server/app.ts";
 
 const quiet = new Logger({ level: "error", write: () => {} });
-const hub = parseHubEnv({
-  JUPYTERHUB_API_TOKEN: "server-token",
-  JUPYTERHUB_API_URL: "http://127.0.0.1:9/hub/api",
-  JUPYTERHUB_USER: "alice",
-  JUPYTERHUB_SERVICE_PREFIX: "/user/alice/",
-  JUPYTERHUB_CLIENT_ID: "jupyterhub-user-alice",
-  JUPYTERHUB_OAUTH_ACCESS_SCOPES: '["access:servers!server=alice/"]',
-});
+/** alice's default server as a spawner describes it, with `extra` variables on top. */
+function hubEnv(extra: Record<string, string> = {}) {
+  return parseHubEnv({
+    JUPYTERHUB_API_TOKEN: "server-token",
+    JUPYTERHUB_API_URL: "http://127.0.0.1:9/hub/api",
+    JUPYTERHUB_USER: "alice",
+    JUPYTERHUB_SERVICE_PREFIX: "/user/alice/",
+    JUPYTERHUB_CLIENT_ID: "jupyterhub-user-alice",
+    JUPYTERHUB_OAUTH_ACCESS_SCOPES: '["access:servers!server=alice/"]',
+    ...extra,
+  });
+}
+const hub = hubEnv();
 const alice: HubUser = { name: "alice", scopes: ["access:servers!server=alice/"] } as HubUser;
 
 /** A hub client that knows one token, "alice-token", and never calls out. */
@@ -145,11 +150,8 @@ Deno.test("gate: anonymous requests with new random tokens cannot flood the hub 
     return new Response("{}", { status: 403 });
   });
   try {
-    const env = parseHubEnv({
-      JUPYTERHUB_API_TOKEN: "server-token",
+    const env = hubEnv({
       JUPYTERHUB_API_URL: `http://127.0.0.1:${fakeHub.addr.port}/hub/api`,
-      JUPYTERHUB_USER: "alice",
-      JUPYTERHUB_SERVICE_PREFIX: "/user/alice/",
     });
     const g = await HubGate.create({ hub: env, logger: quiet });
     const statuses: number[] = [];
@@ -179,14 +181,7 @@ Deno.test("gate: anonymous requests with new random tokens cannot flood the hub 
 
 Deno.test("gate: JUPYTERHUB_ALLOW_WEBSOCKET_COOKIE_AUTH=0 — upgrades need a token, not the cookie", async () => {
   const sealer = await Sealer.create();
-  const env = parseHubEnv({
-    JUPYTERHUB_API_TOKEN: "server-token",
-    JUPYTERHUB_API_URL: "http://127.0.0.1:9/hub/api",
-    JUPYTERHUB_USER: "alice",
-    JUPYTERHUB_SERVICE_PREFIX: "/user/alice/",
-    JUPYTERHUB_OAUTH_ACCESS_SCOPES: '["access:servers!server=alice/"]',
-    JUPYTERHUB_ALLOW_WEBSOCKET_COOKIE_AUTH: "0",
-  });
+  const env = hubEnv({ JUPYTERHUB_ALLOW_WEBSOCKET_COOKIE_AUTH: "0" });
   const g = await HubGate.create({
     hub: env,
     logger: quiet,
@@ -210,15 +205,7 @@ Deno.test("gate: JUPYTERHUB_ALLOW_WEBSOCKET_COOKIE_AUTH=0 — upgrades need a to
 
 Deno.test("gate: __Host- cookies (JUPYTERHUB_COOKIE_HOST_PREFIX_ENABLED=1): name, Path=/, Secure", async () => {
   const { Hono } = await import("hono");
-  const env = parseHubEnv({
-    JUPYTERHUB_API_TOKEN: "server-token",
-    JUPYTERHUB_API_URL: "http://127.0.0.1:9/hub/api",
-    JUPYTERHUB_USER: "alice",
-    JUPYTERHUB_SERVICE_PREFIX: "/user/alice/",
-    JUPYTERHUB_CLIENT_ID: "jupyterhub-user-alice",
-    JUPYTERHUB_OAUTH_ACCESS_SCOPES: '["access:servers!server=alice/"]',
-    JUPYTERHUB_COOKIE_HOST_PREFIX_ENABLED: "1",
-  });
+  const env = hubEnv({ JUPYTERHUB_COOKIE_HOST_PREFIX_ENABLED: "1" });
   class Exchanging extends StubClient {
     override exchange(): Promise<string | null> {
       return Promise.resolve("alice-token");
