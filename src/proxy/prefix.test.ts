@@ -51,3 +51,18 @@ Deno.test("firstSegment", () => {
   assert.deepEqual(firstSegment("/name"), ["name", ""]);
   assert.deepEqual(firstSegment("/"), ["", ""]);
 });
+
+Deno.test("resolvePath: with bareIsPath the bare prefix is the service's own path, not a redirect", () => {
+  assert.deepEqual(resolvePath("/user/alice?x=1", "/user/alice/", { bareIsPath: true }), {
+    kind: "ok",
+    path: "/user/alice",
+    rest: "",
+    query: "?x=1",
+  });
+  assert.deepEqual(resolvePath("/user/alice?x=1", "/user/alice/"), {
+    kind: "redirect",
+    location: "/user/alice/?x=1",
+  });
+  // still nothing outside the prefix
+  assert.equal(resolvePath("/user/alicex", "/user/alice/", { bareIsPath: true }).kind, "outside");
+});

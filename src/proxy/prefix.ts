@@ -15,7 +15,7 @@
 export type PathResult =
   /** Under the prefix: `rest` is the path below it, starting with `/`; `query` includes `?` or is "". */
   | { kind: "ok"; path: string; rest: string; query: string }
-  /** The bare prefix without trailing slash: redirect here. */
+  /** The bare prefix without trailing slash: redirect here (unless `bareIsPath`). */
   | { kind: "redirect"; location: string }
   /** Not under the prefix. */
   | { kind: "outside"; path: string }
@@ -40,9 +40,19 @@ function isDot(seg: string): 0 | 1 | 2 {
  * resolvePath("/user/alice/lab/../tree?x=1", "/user/alice/");
  * // { kind: "ok", path: "/user/alice/tree", rest: "/tree", query: "?x=1" }
  * resolvePath("/user/alice", "/user/alice/"); // { kind: "redirect", location: "/user/alice/" }
+ * resolvePath("/user/alice", "/user/alice/", { bareIsPath: true });
+ * // { kind: "ok", path: "/user/alice", rest: "", query: "" }
  * ```
+ *
+ * `bareIsPath`: the bare prefix is the service's own path, not a redirect. For services that keep
+ * the prefix, whose idea of their root (with or without the slash) is their own: WeTTY redirects
+ * `/user/alice/` to `/user/alice`, and a hubify redirect back would loop.
  */
-export function resolvePath(target: string, base: string): PathResult {
+export function resolvePath(
+  target: string,
+  base: string,
+  opts: { bareIsPath?: boolean } = {},
+): PathResult {
   const hash = target.indexOf("#"); // clients do not send fragments; drop one if they do
   if (hash >= 0) target = target.slice(0, hash);
   const q = target.indexOf("?");
@@ -89,7 +99,11 @@ export function resolvePath(target: string, base: string): PathResult {
 
   if (base === "/") return { kind: "ok", path, rest: path, query };
   if (path.startsWith(base)) return { kind: "ok", path, rest: path.slice(base.length - 1), query };
-  if (path === base.slice(0, -1)) return { kind: "redirect", location: base + query };
+  if (path === base.slice(0, -1)) {
+    return opts.bareIsPath
+      ? { kind: "ok", path, rest: "", query }
+      : { kind: "redirect", location: base + query };
+  }
   return { kind: "outside", path };
 }
 

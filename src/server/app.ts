@@ -98,6 +98,7 @@ export function createApp(opts: AppOptions): App {
     )
   );
   const primary = routes[0];
+  const primaryKeepsPrefix = primary?.service.config.keepPrefix === true;
   // Pools are created before services resolve port 0: re-point them once the port is known.
   const poolFor = (r: Route) => {
     const ep = r.service.endpoint;
@@ -229,7 +230,7 @@ export function createApp(opts: AppOptions): App {
     const req = c.req.raw;
     const url = req.url;
     const target = url.slice(url.indexOf("/", url.indexOf("//") + 2));
-    const r = resolvePath(target, base);
+    const r = resolvePath(target, base, { bareIsPath: primaryKeepsPrefix });
     if (r.kind === "redirect") {
       return new Response(null, { status: 302, headers: { ...OWN_HEADERS, location: r.location } });
     }

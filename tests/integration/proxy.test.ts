@@ -465,6 +465,12 @@ Deno.test("proxy: --keep-prefix sends the full path", async () => {
     const r = await getJson(`${url}/user/alice/echo/x`);
     assert.equal(r.body.target, "/user/alice/echo/x");
     assert.equal(r.body.headers["x-forwarded-prefix"], undefined);
+    // The bare prefix is the service's own path, not a hubify redirect: a service that sends
+    // /user/alice/ to /user/alice (WeTTY) would otherwise loop.
+    const bare = await fetch(`${url}/user/alice?x=1`, { redirect: "manual" });
+    assert.equal(bare.headers.get("location"), null);
+    assert.equal(bare.status, 404);
+    assert.equal(await bare.text(), "not found: /user/alice", "the service answered for its path");
   } finally {
     p.kill("SIGTERM");
     await p.done();
