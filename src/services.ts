@@ -13,6 +13,8 @@ import type { Logger } from "./log/logger.ts";
 import { SECRET_ENV, Supervisor } from "./supervisor/supervisor.ts";
 import { serviceLauncher } from "./supervisor/shim.ts";
 import { Reaper } from "./supervisor/reaper.ts";
+import type { Service } from "./supervisor/service.ts";
+import { exposedListeners, readSocketTables } from "./supervisor/exposure.ts";
 import { libc } from "./sys/libc.ts";
 
 /** Signals that stop hubify gracefully. */
@@ -82,6 +84,8 @@ export function startServices(opts: StartOptions): StartedServices {
     logger,
     baseUrl: config.basePath,
     launch: serviceLauncher(),
+    // In JupyterHub mode hubify is the authentication: say so when a service is reachable past it.
+    onReady: hub ? (s) => warnIfExposed(s, logger) : undefined,
   });
   const c = libc();
   const reaper = c
@@ -115,6 +119,21 @@ export function startServices(opts: StartOptions): StartedServices {
   };
   return { supervisor, hub, tls, signalled, stop, release, close: () => stop().then(release) };
 }
+
+/** Warns once per service that listens beyond loopback on its TCP port. */
+function warnIfExposed(s: Service, logger: Logger): void {
+  const ep = s.endpoint;
+  if (!("port" in ep) || warned.has(s)) return;
+  const exposed = exposedListeners(...readSocketTables(), ep.port);
+  if (!exposed.length) return;
+  warned.add(s);
+  logger.warn(
+    `service ${s.config.name} listens on ${exposed.join(", ")}: anyone on the network reaches it ` +
+      "without hubify's authentication; bind it to 127.0.0.1 ({host} in its command) or a unix " +
+      "socket (--service-socket)",
+  );
+}
+const warned = new WeakSet<Service>();
 
 function readTls(
   ssl: { keyFile: string; certFile: string; caFile: string },

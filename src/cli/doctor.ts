@@ -6,6 +6,7 @@
 import type { Config } from "../config/load.ts";
 import { HubEnvError, parseHubEnv } from "../hub/env.ts";
 import { probe } from "../supervisor/readiness.ts";
+import { exposedListeners, readSocketTables } from "../supervisor/exposure.ts";
 import { dropMethod, rootPlan } from "../launcher/launcher.ts";
 import type { LaunchPlan } from "../launcher/plan.ts";
 
@@ -137,6 +138,21 @@ export async function doctor(opts: DoctorOptions): Promise<number> {
         status: "fail",
         detail: `${s.host}:${s.port} is already in use`,
         fix: "use --service-port 0 to pick a free port",
+      });
+    }
+  }
+  if (config.mode === "jupyterhub") {
+    // hubify is the authentication in front of the services: one reachable past it is open.
+    const tables = readSocketTables();
+    for (const s of config.services) {
+      if (s.socket || s.port === 0) continue;
+      const exposed = exposedListeners(...tables, s.port);
+      if (!exposed.length) continue;
+      checks.push({
+        name: `service ${s.name} exposure`,
+        status: "warn",
+        detail: `listens on ${exposed.join(", ")}: reachable without hubify's authentication`,
+        fix: "bind it to 127.0.0.1 ({host} in its command) or a unix socket (--service-socket)",
       });
     }
   }

@@ -49,6 +49,8 @@ export interface ServiceOptions {
   backoff?: (attempt: number) => number;
   /** How the process is started (e.g. through the exec shim). Default: the command as is. */
   launch?: (argv: string[], env: Record<string, string>) => Launch;
+  /** Called each time the service becomes ready (e.g. to check where it listens). */
+  onReady?: (service: Service) => void;
 }
 
 const SIGNALS: Record<string, number> = {
@@ -111,6 +113,7 @@ export class Service {
   #probeMax: number;
   #backoff: (attempt: number) => number;
   #launch: (argv: string[], env: Record<string, string>) => Launch;
+  #onReady: ((service: Service) => void) | undefined;
 
   #state: ServiceState = "stopped";
   #child: Deno.ChildProcess | null = null;
@@ -137,6 +140,7 @@ export class Service {
     this.#baseUrl = opts.baseUrl ?? "/";
     this.#probeMax = opts.probeMaxIntervalMs ?? 500;
     this.#backoff = opts.backoff ?? ((n) => backoffDelay(n));
+    this.#onReady = opts.onReady;
     this.#launch = opts.launch ??
       ((argv, env) => ({ cmd: argv[0], args: argv.slice(1), env }));
     this.#port = opts.config.port;
@@ -340,6 +344,7 @@ export class Service {
         this.#reason = undefined;
         this.#setState("ready");
         this.#log.info("ready", { after_ms: this.#readyAt - this.#startedAt });
+        this.#onReady?.(this);
         return;
       }
       if (Date.now() >= deadline) {

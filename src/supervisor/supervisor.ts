@@ -21,6 +21,8 @@ export interface SupervisorOptions {
   backoff?: (attempt: number) => number;
   /** How services' processes are started (see {@link ServiceOptions.launch}). */
   launch?: ServiceOptions["launch"];
+  /** Called each time a service becomes ready (see {@link ServiceOptions.onReady}). */
+  onReady?: ServiceOptions["onReady"];
 }
 
 /**
@@ -65,6 +67,7 @@ export class Supervisor {
         baseUrl: i === 0 ? base : `${base}${config.name}/`,
         backoff: opts.backoff,
         launch: opts.launch,
+        onReady: opts.onReady,
       })
     );
     this.firstExit = new Promise((resolve) => {
