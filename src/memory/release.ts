@@ -15,7 +15,7 @@
  *
  * @module
  */
-import { libc } from "../sys/libc.ts";
+import { libc, procText } from "../sys/libc.ts";
 
 /** What {@link releaseMemory} did. */
 export interface Released {
@@ -34,8 +34,7 @@ export interface Released {
  */
 export function rssKiB(): number {
   try {
-    const c = libc();
-    const status = c ? c.readText("/proc/self/status") : Deno.readTextFileSync("/proc/self/status");
+    const status = procText("/proc/self/status");
     return Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0);
   } catch {
     return 0;

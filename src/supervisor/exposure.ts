@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { libc } from "../sys/libc.ts";
+import { procText } from "../sys/libc.ts";
 
 /**
  * The text of `/proc/net/tcp` and `/proc/net/tcp6` ("" where missing). Read through glibc where it
@@ -17,8 +17,7 @@ import { libc } from "../sys/libc.ts";
 export function readSocketTables(): [string, string] {
   const read = (path: string) => {
     try {
-      const c = libc();
-      return c ? c.readText(path) : Deno.readTextFileSync(path);
+      return procText(path);
     } catch {
       return "";
     }

@@ -438,3 +438,18 @@ export function libc(): Libc | null {
   instance = l ? new Libc(l) : null;
   return instance;
 }
+
+/**
+ * A `/proc` file's text: through glibc where it is reachable (Deno 2.7 refuses `/proc/self/…`,
+ * `/proc/<pid>/…` and `/proc/net/…` to anything short of `--allow-all`), else through Deno.
+ * Throws when the file cannot be read.
+ *
+ * @example
+ * ```ts ignore
+ * const status = procText("/proc/self/status");
+ * ```
+ */
+export function procText(path: string): string {
+  const c = libc();
+  return c ? c.readText(path) : Deno.readTextFileSync(path);
+}
