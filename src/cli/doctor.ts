@@ -7,6 +7,7 @@ import type { Config } from "../config/load.ts";
 import { HubEnvError, parseHubEnv } from "../hub/env.ts";
 import { probe } from "../supervisor/readiness.ts";
 import { exposedListeners, readSocketTables } from "../supervisor/exposure.ts";
+import { findOnPath } from "../supervisor/shim.ts";
 import { dropMethod, rootPlan } from "../launcher/launcher.ts";
 import type { LaunchPlan } from "../launcher/plan.ts";
 
@@ -36,14 +37,8 @@ async function onPath(cmd: string): Promise<string | undefined> {
       return undefined;
     }
   }
-  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
-    if (!dir) continue;
-    try {
-      const st = await Deno.stat(`${dir}/${cmd}`);
-      if (st.isFile && (st.mode ?? 0o111) & 0o111) return `${dir}/${cmd}`;
-    } catch { /* not here */ }
-  }
-  return undefined;
+  // As the run looks it up (src/supervisor/shim.ts).
+  return findOnPath(cmd, Deno.env.get("PATH"));
 }
 
 function portFree(host: string, port: number): boolean {

@@ -34,20 +34,39 @@ export interface Launch {
   env: Record<string, string>;
 }
 
+/** The search path when `PATH` is unset. */
+const DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin";
+
+/**
+ * The executable file `word` (no `/`) names on the search path `path` (default when unset, an
+ * empty component being the current directory, as `execvp` reads it); undefined when none. The
+ * one lookup for starting a service and for `hubify doctor`'s prediction of it.
+ *
+ * @example
+ * ```ts ignore
+ * findOnPath("python3", "/usr/local/bin:/usr/bin"); // "/usr/bin/python3"
+ * ```
+ */
+export function findOnPath(word: string, path: string | undefined): string | undefined {
+  for (const dir of (path ?? DEFAULT_PATH).split(":")) {
+    const file = `${dir || "."}/${word}`;
+    try {
+      const st = Deno.statSync(file);
+      if (st.isFile && ((st.mode ?? 0o111) & 0o111)) return file;
+    } catch { /* not there */ }
+  }
+  return undefined;
+}
+
 /**
  * The program `word` names, found on `PATH` (from the service's environment) when it has no `/`.
  * Throws `Deno.errors.NotFound` when there is none, as spawning it would.
  */
 export function resolveProgram(word: string, env: Record<string, string>): string {
   if (word.includes("/")) return word;
-  for (const dir of (env.PATH ?? "/usr/local/bin:/usr/bin:/bin").split(":")) {
-    const path = `${dir || "."}/${word}`;
-    try {
-      const st = Deno.statSync(path);
-      if (st.isFile && ((st.mode ?? 0o111) & 0o111)) return path;
-    } catch { /* not there */ }
-  }
-  throw new Deno.errors.NotFound(`command not found: ${word}`);
+  const found = findOnPath(word, env.PATH);
+  if (!found) throw new Deno.errors.NotFound(`command not found: ${word}`);
+  return found;
 }
 
 /**
