@@ -65,7 +65,7 @@ function components(path: string): string[] {
  * ```ts ignore
  * const fs = new NoFollow(libc()!);
  * const home = fs.openDir("/home/jovyan", { create: 0o755 });
- * fs.ensureDir(home, ".local", { uid: 1000, gid: 100 });
+ * if (home.created) fs.chownDir(home, 1000, 100);
  * ```
  */
 export class NoFollow {
@@ -141,30 +141,6 @@ export class NoFollow {
       } finally {
         if (fd >= 0) c.close(fd);
       }
-    }
-  }
-
-  /**
-   * Makes sure `name` is a directory in `parent` (created with mode 0755 when missing) and opens
-   * it without following a link. Created, or found owned by root, it is given to `owner`.
-   */
-  ensureDir(parent: OpenedDir, name: string, owner: { uid: number; gid: number }): OpenedDir {
-    const c = this.#c;
-    const path = `${parent.path}/${name}`;
-    const created = c.mkdirat(parent.fd, name, 0o755);
-    const st = c.stat(parent.fd, name);
-    if (st.isSymlink) {
-      throw new UnsafePathError(`${path} is a symbolic link: not followed`);
-    }
-    if (!st.isDirectory) throw new UnsafePathError(`${path} is not a directory`);
-    const fd = c.openat(parent.fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
-    try {
-      const own = c.stat(fd, "");
-      if (created || own.uid === 0) c.fchown(fd, owner.uid, owner.gid, path);
-      return { fd, path, trusted: false, created };
-    } catch (e) {
-      c.close(fd);
-      throw e;
     }
   }
 

@@ -76,7 +76,6 @@ const STATX_BASIC_STATS = 0x7ff;
 /** `d_type` values of `readdir`. */
 export const DT_DIR = 4;
 export const DT_LNK = 10;
-export const DT_UNKNOWN = 0;
 
 /** What `statx` says of a file (the fields hubify decides on). */
 export interface Stat {
@@ -92,7 +91,7 @@ export interface Stat {
 /** One `readdir` entry. */
 export interface DirEntry {
   name: string;
-  /** `DT_DIR`, `DT_LNK`, … (`DT_UNKNOWN` on file systems that do not say). */
+  /** `DT_DIR`, `DT_LNK`, … (0, unknown, on file systems that do not say). */
   type: number;
 }
 
@@ -118,7 +117,6 @@ const SYMBOLS = {
   mkdirat: { parameters: ["i32", "buffer", "u32"], result: "i32" },
   fchownat: { parameters: ["i32", "buffer", "u32", "u32", "i32"], result: "i32" },
   fchown: { parameters: ["i32", "u32", "u32"], result: "i32" },
-  fchmod: { parameters: ["i32", "u32"], result: "i32" },
   close: { parameters: ["i32"], result: "i32" },
   statx: { parameters: ["i32", "buffer", "i32", "u32", "buffer"], result: "i32" },
   readlinkat: { parameters: ["i32", "buffer", "buffer", "usize"], result: "isize" },
@@ -325,10 +323,6 @@ export class Libc {
 
   fchown(fd: number, uid: number, gid: number, what: string): void {
     this.#check(this.#l.fchown(fd, uid, gid), `fchown(${what}, ${uid}, ${gid})`);
-  }
-
-  fchmod(fd: number, mode: number, what: string): void {
-    this.#check(this.#l.fchmod(fd, mode), `fchmod(${what}, ${mode.toString(8)})`);
   }
 
   close(fd: number): void {
