@@ -66,7 +66,7 @@ function chownPath(
   try {
     dir = fs.openDir(path);
   } catch (e) {
-    if (!(e instanceof UnsafePathError && /is not a directory$/.test(e.message))) throw e;
+    if (!(e instanceof UnsafePathError && e.kind === "not-directory")) throw e;
     // A file: changed in its (opened) parent directory, never through a link.
     const [parent, name] = split(path);
     const p = fs.openDir(parent);

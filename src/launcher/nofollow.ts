@@ -27,7 +27,11 @@ import {
 
 /** A path hubify refuses to act on (a link it must not follow, or a file where a directory was expected). */
 export class UnsafePathError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** What was found: a link not followed, a non-directory, too many links, or a race. */
+    readonly kind: "link" | "not-directory" | "loop" | "race",
+  ) {
     super(message);
     this.name = "UnsafePathError";
   }
@@ -112,9 +116,10 @@ export class NoFollow {
             if (!trusted || (dir.mode & 0o002 && st.uid !== 0)) {
               throw new UnsafePathError(
                 `${here} is a symbolic link in a directory that uid ${dir.uid} controls: not followed`,
+                "link",
               );
             }
-            if (++hops > 40) throw new UnsafePathError(`${path}: too many symbolic links`);
+            if (++hops > 40) throw new UnsafePathError(`${path}: too many symbolic links`, "loop");
             const target = c.readlinkat(fd, name);
             const rest = comps.slice(i + 1).join("/");
             comps = components(`${target.startsWith("/") ? "" : at + "/"}${target}/${rest}`);
@@ -122,7 +127,9 @@ export class NoFollow {
             fd = -1;
             continue restart;
           }
-          if (!st.isDirectory) throw new UnsafePathError(`${here} is not a directory`);
+          if (!st.isDirectory) {
+            throw new UnsafePathError(`${here} is not a directory`, "not-directory");
+          }
           const next = c.openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
           c.close(fd);
           fd = next;
@@ -135,7 +142,10 @@ export class NoFollow {
       } catch (e) {
         if (e instanceof SysError && e.code === "ELOOP") {
           // Became a link between the check and the open: someone is racing us.
-          throw new UnsafePathError(`${at}: a component became a symbolic link while opened`);
+          throw new UnsafePathError(
+            `${at}: a component became a symbolic link while opened`,
+            "race",
+          );
         }
         throw e;
       } finally {

@@ -35,6 +35,7 @@ Deno.test({
     await Deno.writeTextFile(`${dir}/outside.txt`, "root's");
     await Deno.symlink(`${dir}/outside.txt`, `${home}/link`);
     await Deno.mkdir(`${dir}/extra`);
+    await Deno.writeTextFile(`${dir}/extra-file`, "x"); // a file named by CHOWN_EXTRA
     const port = freePort();
     const p = hubify([
       "--user",
@@ -43,7 +44,7 @@ Deno.test({
       home,
       "--chown-recursive",
       "--chown-extra",
-      `${dir}/extra`,
+      `${dir}/extra,${dir}/extra-file`,
       "--umask",
       "027",
       "-e",
@@ -74,6 +75,7 @@ Deno.test({
           `${home}/work/notes.txt`,
           `${home}/.local/share/jupyter/runtime`,
           `${dir}/extra`,
+          `${dir}/extra-file`,
         ]
       ) {
         const st = await Deno.lstat(path);
