@@ -199,7 +199,9 @@ export class HubClient {
     const now = Date.now();
     const hit = this.#cache.get(key);
     if (hit && hit.exp > now) return hit.user;
-    this.#takeLookup(now);
+    // Only tokens the cache has never seen are budgeted: renewing a known one (however short
+    // --auth-cache is) must not run a busy user into 429s.
+    if (!hit) this.#takeLookup(now);
     const r = await this.#fetch("/user", {
       headers: { authorization: `token ${token}`, accept: "application/json" },
     });

@@ -260,3 +260,31 @@ Deno.test("gate: __Host- cookies (JUPYTERHUB_COOKIE_HOST_PREFIX_ENABLED=1): name
   );
   assert.equal(plain.allow, false);
 });
+
+Deno.test("gate: renewing a known token is never refused by the unknown-token budget", async () => {
+  let calls = 0;
+  const fakeHub = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (r) => {
+    calls++;
+    return r.headers.get("authorization") === "token alice-token"
+      ? Response.json({ name: "alice", scopes: ["access:servers!server=alice/"] })
+      : Response.json({}, { status: 403 });
+  });
+  try {
+    const env = hubEnv({ JUPYTERHUB_API_URL: `http://127.0.0.1:${fakeHub.addr.port}/hub/api` });
+    // --auth-cache 0: every request asks the hub again; a budget of 2 unknown tokens, no refill
+    const client = new HubClient(env, quiet, {
+      cacheMs: 0,
+      lookups: { burst: 2, perSecond: 0 },
+    });
+    for (let i = 0; i < 10; i++) {
+      assert.equal((await client.user("alice-token", undefined))?.name, "alice", `request ${i}`);
+    }
+    assert.equal(calls, 10, "asked the hub each time");
+    // new tokens still spend the budget
+    assert.equal(await client.user("unknown-1", undefined), null);
+    await assert.rejects(client.user("unknown-2", undefined), /too many unknown tokens/);
+    client.close();
+  } finally {
+    await fakeHub.shutdown();
+  }
+});
