@@ -37,10 +37,7 @@ export async function runServer(opts: RunOptions): Promise<number> {
   let app: ReturnType<typeof createApp>;
   try {
     if (hub) {
-      let httpClient: Deno.HttpClient | undefined;
       if (tls) {
-        // The same material authenticates hubify to the hub API (mutual TLS).
-        httpClient = Deno.createHttpClient({ caCerts: [tls.ca], cert: tls.cert, key: tls.key });
         log.info(
           "internal SSL: serving HTTPS; hub API calls use the hub's CA and this server's certificate",
         );
@@ -50,7 +47,7 @@ export async function runServer(opts: RunOptions): Promise<number> {
         logger: log,
         forwardUser: config.forwardUser,
         authCacheSeconds: config.authCache,
-        httpClient,
+        httpClient: tls?.client,
       });
       log.info(`JupyterHub mode for ${hub.user}${hub.serverName ? `/${hub.serverName}` : ""}`, {
         prefix: hub.prefix,

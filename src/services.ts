@@ -38,8 +38,11 @@ export interface StartedServices {
   supervisor: Supervisor;
   /** The hub's settings in JupyterHub mode (validated before any service started). */
   hub?: HubEnv;
-  /** Internal SSL material (`JUPYTERHUB_SSL_*`), read before any service started. */
-  tls?: { cert: string; key: string; ca: string };
+  /**
+   * Internal SSL material (`JUPYTERHUB_SSL_*`), read before any service started, and the client
+   * that authenticates hubify to the hub API with it (mutual TLS).
+   */
+  tls?: { cert: string; key: string; ca: string; client: Deno.HttpClient };
   /** Resolves with the first stop signal received. */
   signalled: Promise<Deno.Signal>;
   /** Stops every service (idempotent). */
@@ -147,9 +150,38 @@ function readTls(
       throw new ConfigError(`cannot read ${name} ${path}: ${(e as Error).message}`);
     }
   };
-  return {
-    key: read(ssl.keyFile, "JUPYTERHUB_SSL_KEYFILE"),
-    cert: read(ssl.certFile, "JUPYTERHUB_SSL_CERTFILE"),
-    ca: read(ssl.caFile, "JUPYTERHUB_SSL_CLIENT_CA"),
-  };
+  const key = read(ssl.keyFile, "JUPYTERHUB_SSL_KEYFILE");
+  const cert = read(ssl.certFile, "JUPYTERHUB_SSL_CERTFILE");
+  const ca = read(ssl.caFile, "JUPYTERHUB_SSL_CLIENT_CA");
+  return { key, cert, ca, client: tlsClient({ key, cert, ca }, ssl) };
+}
+
+/**
+ * The hub-API client for internal SSL, made before any service starts so that certificates the TLS
+ * library refuses end hubify with one line naming the file, not an internal error later. The CA is
+ * tried alone first to tell which file it is. Measured: JupyterHub 3.0 with Debian's certipy 0.1.3
+ * writes X.509 version 1 certificates that carry extensions (pyOpenSSL never sets the version);
+ * rustls refuses them ("BadEncoding"). certipy 0.2+ (what pip installs beside JupyterHub 4+) writes
+ * version 3.
+ */
+function tlsClient(
+  pem: { key: string; cert: string; ca: string },
+  ssl: { keyFile: string; certFile: string; caFile: string },
+): Deno.HttpClient {
+  const refused = (name: string, path: string, e: unknown) =>
+    new ConfigError(
+      `internal SSL: ${name} ${path} is refused: ${(e as Error).message}. hubify accepts X.509 ` +
+        "version 3 certificates only; a hub with certipy older than 0.2 writes version 1 " +
+        "(install certipy>=0.2 beside the hub and delete its internal_certs_location to remake them)",
+    );
+  try {
+    Deno.createHttpClient({ caCerts: [pem.ca] }).close();
+  } catch (e) {
+    throw refused("JUPYTERHUB_SSL_CLIENT_CA", ssl.caFile, e);
+  }
+  try {
+    return Deno.createHttpClient({ caCerts: [pem.ca], cert: pem.cert, key: pem.key });
+  } catch (e) {
+    throw refused("JUPYTERHUB_SSL_CERTFILE", ssl.certFile, e);
+  }
 }

@@ -66,6 +66,12 @@ export async function startHub(
     https?: { cert: string; key: string; ca: string };
     /** More environment for the single-user servers (`c.Spawner.environment`). */
     environment?: Record<string, string>;
+    /**
+     * `c.JupyterHub.internal_ssl`: the hub makes its CA and certificates (in `<dir>/internal-certs`)
+     * and talks to its proxy, the proxy to hubify and hubify to the hub over mutual TLS. The proxy's
+     * API URL must then be `https://` too, or the hub speaks plain HTTP to a TLS port.
+     */
+    internalSsl?: boolean;
   } = {},
 ): Promise<Hub> {
   const release = opts.release ?? HUBS[0];
@@ -91,6 +97,9 @@ export async function startHub(
     ? `c.JupyterHub.ssl_cert = "${opts.https.cert}"\nc.JupyterHub.ssl_key = "${opts.https.key}"\n` +
       "c.JupyterHub.cookie_host_prefix_enabled = True"
     : "";
+  const internalSsl = opts.internalSsl
+    ? `c.JupyterHub.internal_ssl = True\nc.JupyterHub.internal_certs_location = "${dir}/internal-certs"`
+    : "";
   const config = `
 import os
 c = get_config()  # noqa
@@ -98,7 +107,7 @@ c.JupyterHub.ip = "127.0.0.1"
 c.JupyterHub.port = ${port}
 c.JupyterHub.hub_ip = "127.0.0.1"
 c.JupyterHub.hub_port = ${hubPort}
-c.ConfigurableHTTPProxy.api_url = "http://127.0.0.1:${apiPort}"
+c.ConfigurableHTTPProxy.api_url = "${opts.internalSsl ? "https" : "http"}://127.0.0.1:${apiPort}"
 c.ConfigurableHTTPProxy.pid_file = "${dir}/proxy.pid"
 c.JupyterHub.db_url = "sqlite:///${dir}/jupyterhub.sqlite"
 c.JupyterHub.cookie_secret_file = "${dir}/cookie_secret"
@@ -110,6 +119,7 @@ c.JupyterHub.spawner_class = "simple"
 c.JupyterHub.allow_named_servers = True
 ${pkce}
 ${https}
+${internalSsl}
 c.JupyterHub.services = [{"name": "tester", "api_token": "${adminToken}", "admin": True}]
 c.SimpleLocalProcessSpawner.home_dir_template = "${dir}/home/{username}"
 c.Spawner.cmd = ${JSON.stringify(cmd)}

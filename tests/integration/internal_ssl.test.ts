@@ -78,3 +78,61 @@ Deno.test({
     }
   },
 });
+
+/** Makes a CA and a signed pair with Debian's certipy 0.1.3, as JupyterHub 3.0 does (X.509 v1). */
+async function certipyV1(dir: string): Promise<boolean> {
+  const out = await new Deno.Command("/usr/bin/python3", {
+    args: [
+      "-c",
+      "import sys; from certipy import Certipy; c = Certipy(store_dir=sys.argv[1]); " +
+      "c.create_ca('notebooks-ca'); " +
+      "c.create_signed_pair('user-alice', 'notebooks-ca', alt_names=['IP:127.0.0.1'])",
+      dir,
+    ],
+  }).output();
+  return out.success;
+}
+
+Deno.test({
+  name:
+    "internal SSL with version-1 certificates (JupyterHub 3.0 + certipy 0.1): one line naming the file, no service started",
+  ignore: !IN_CI && !Deno.statSync("/usr/lib/python3/dist-packages/certipy").isDirectory,
+  async fn() {
+    const dir = await tempDir();
+    assert.ok(await certipyV1(dir), "Debian's python3-certipy makes the certificates");
+    const pem = await Deno.readTextFile(`${dir}/notebooks-ca/notebooks-ca.crt`);
+    const version = await new Deno.Command("openssl", {
+      args: ["x509", "-noout", "-text"],
+      stdin: "piped",
+      stdout: "piped",
+    }).spawn();
+    const w = version.stdin.getWriter();
+    await w.write(new TextEncoder().encode(pem));
+    await w.close();
+    assert.match(new TextDecoder().decode((await version.output()).stdout), /Version: 1 \(0x0\)/);
+    const marker = `${dir}/service-started`;
+    const p = hubify(["--home", `${dir}/home`, "--", "sh", "-c", `touch ${marker}; sleep 30`], {
+      env: {
+        JUPYTERHUB_API_TOKEN: "server-token",
+        JUPYTERHUB_API_URL: `https://127.0.0.1:${freePort()}/hub/api`,
+        JUPYTERHUB_USER: "alice",
+        JUPYTERHUB_SERVICE_PREFIX: "/user/alice/",
+        JUPYTERHUB_SERVICE_URL: `https://127.0.0.1:${freePort()}/user/alice/`,
+        JUPYTERHUB_SSL_KEYFILE: `${dir}/user-alice/user-alice.key`,
+        JUPYTERHUB_SSL_CERTFILE: `${dir}/user-alice/user-alice.crt`,
+        JUPYTERHUB_SSL_CLIENT_CA: `${dir}/notebooks-ca/notebooks-ca.crt`,
+      },
+    });
+    const status = await p.done();
+    assert.equal(status.code, 2, p.output);
+    assert.match(
+      p.output,
+      new RegExp(
+        `hubify: internal SSL: JUPYTERHUB_SSL_CLIENT_CA ${dir}/notebooks-ca/notebooks-ca\\.crt ` +
+          "is refused: .*BadEncoding.*version 3 certificates only.*certipy>=0\\.2",
+      ),
+    );
+    assert.doesNotMatch(p.output, /internal error/);
+    await assert.rejects(Deno.lstat(marker), Deno.errors.NotFound, "no service started");
+  },
+});
