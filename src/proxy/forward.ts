@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { Http1Pool, type Target, UpstreamError, type UpstreamResponse } from "./http1.ts";
+import { Http1Pool, type Target, UpstreamError, type UpstreamResponse } from "./pool.ts";
 import { type ForwardOptions, responseHeaders, upstreamHeaders } from "./headers.ts";
 import {
   type RewriteContext,

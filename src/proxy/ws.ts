@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { Conn, encodeHead, type Head, readHead, UpstreamError } from "./http1.ts";
+import { Conn, encodeHead, type Head, readHead, UpstreamError } from "./wire.ts";
 
 const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 /** Largest message relayed from the service, bytes. */

@@ -18,7 +18,7 @@ import type { Logger } from "../log/logger.ts";
 import type { Supervisor } from "../supervisor/supervisor.ts";
 import type { Service } from "../supervisor/service.ts";
 import { forward, makeUpstream, type Upstream, UpstreamError } from "../proxy/forward.ts";
-import type { Target } from "../proxy/http1.ts";
+import type { Target } from "../proxy/pool.ts";
 import { resolvePath } from "../proxy/prefix.ts";
 import { matchRoute } from "./routes.ts";
 import { Metrics } from "./metrics.ts";

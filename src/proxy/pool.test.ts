@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { encodeHead, framing, Http1Pool, UpstreamError } from "./http1.ts";
+import { Http1Pool, UpstreamError } from "./pool.ts";
+import { encodeHead, framing } from "./wire.ts";
 
 const enc = new TextEncoder();
 
