@@ -14,6 +14,7 @@ import {
   rewriteStream,
 } from "./rewrite.ts";
 import { proxyWebSocket } from "./ws.ts";
+import { isWebSocket } from "../http/request.ts";
 
 /** One proxied destination (a service). */
 export interface Upstream {
@@ -62,11 +63,6 @@ export interface ForwardRequest {
   onWsOpen?: () => void;
   onWsClose?: () => void;
   onBytes?: (dir: "in" | "out", n: number) => void;
-}
-
-/** True for a WebSocket upgrade request. */
-export function isWebSocket(req: Request): boolean {
-  return (req.headers.get("upgrade") ?? "").toLowerCase() === "websocket";
 }
 
 const TEXT_KINDS: Array<[RegExp, "html" | "css"]> = [[/^text\/html\b/i, "html"], [

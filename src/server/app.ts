@@ -22,9 +22,14 @@ import type { Target } from "../proxy/pool.ts";
 import { resolvePath } from "../proxy/prefix.ts";
 import { matchRoute } from "./routes.ts";
 import { Metrics } from "./metrics.ts";
-import { errorResponse, OWN_HEADERS, startingResponse, unavailableResponse } from "./pages.ts";
+import {
+  errorResponse,
+  OWN_HEADERS,
+  startingResponse,
+  unavailableResponse,
+} from "../http/pages.ts";
 import { VERSION } from "../version.ts";
-import type { Gate } from "./gate.ts";
+import type { Gate } from "../http/admission.ts";
 
 /** Per-connection info passed as Hono's env. */
 export interface ConnEnv {
@@ -123,7 +128,9 @@ export function createApp(opts: AppOptions): App {
         } catch { /* immutable headers */ }
       }
     });
-    gate.install(app);
+    for (const [path, handler] of Object.entries(gate.routes)) {
+      app.get(path, (c) => handler(c.req.raw));
+    }
   }
   /** Private API routes need the gate's blessing; the status and health routes do not (probes). */
   const guard = async (req: Request, path: string): Promise<Response | null> => {

@@ -1,0 +1,22 @@
+/**
+ * Facts about a client request that several layers need (the gate, the forwarder).
+ *
+ * @module
+ */
+
+/** True for a WebSocket upgrade request. */
+export function isWebSocket(req: Request): boolean {
+  return (req.headers.get("upgrade") ?? "").toLowerCase() === "websocket";
+}
+
+/**
+ * The scheme the browser used: the first `X-Forwarded-Proto` (set by the hub's proxy), else
+ * `Forwarded: proto=`, else hubify's own.
+ */
+export function browserProto(req: Request): "http" | "https" {
+  const xfp = req.headers.get("x-forwarded-proto")?.split(",")[0].trim().toLowerCase();
+  if (xfp === "https" || xfp === "http") return xfp;
+  const fwd = /proto=(https?)/i.exec(req.headers.get("forwarded") ?? "");
+  if (fwd) return fwd[1].toLowerCase() as "http" | "https";
+  return new URL(req.url).protocol === "https:" ? "https" : "http";
+}
