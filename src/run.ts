@@ -54,7 +54,13 @@ export async function runServer(opts: RunOptions): Promise<number> {
         hub: hub.apiUrl,
       });
     }
-    app = createApp({ config, supervisor, logger: log, gate });
+    app = createApp({
+      config,
+      supervisor,
+      logger: log,
+      gate,
+      owner: hub ? { user: hub.user, server: hub.serverName } : undefined,
+    });
     if (gate) {
       // The hub's version, before the first answer to the hub's readiness probe: the hub compares
       // it with X-JupyterHub-Version (major.minor before 5.0, major since) and warns of redirect

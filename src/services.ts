@@ -72,14 +72,13 @@ export function startServices(opts: StartOptions): StartedServices {
   let hub: HubEnv | undefined;
   if (config.mode === "jupyterhub") {
     try {
-      hub = parseHubEnv(opts.env ?? Deno.env.toObject());
+      hub = parseHubEnv(opts.env ?? Deno.env.toObject(), { prefix: config.basePath });
     } catch (e) {
       if (e instanceof HubEnvError) throw new ConfigError(e.message);
       throw e;
     }
     // Read once: no later reader (nor anything this process starts) finds the token in the table.
     if (!opts.env) { for (const k of SECRET_ENV) Deno.env.delete(k); }
-    hub.prefix = config.basePath;
   }
   const tls = hub?.ssl ? readTls(hub.ssl, opts.files ?? {}) : undefined;
   const supervisor = new Supervisor({

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { buildConfig, ConfigError, nameFromCommand, serviceUrlAddress } from "./load.ts";
+import { buildConfig, ConfigError, nameFromCommand } from "./load.ts";
+import { serviceUrlAddress } from "../hub/env.ts";
 
 const cmd = ["python3", "-m", "http.server", "{port}"];
 

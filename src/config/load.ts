@@ -7,6 +7,7 @@
 import { safeParse } from "valibot";
 import { longFlag, OPTIONS, type OptionSpec, type RESTART_POLICIES } from "./options.ts";
 import { detectMode } from "./mode.ts";
+import { hubListenEnv, serviceUrlAddress } from "../hub/env.ts";
 import { ConfigError } from "../errors.ts";
 
 export { ConfigError } from "../errors.ts";
@@ -202,7 +203,7 @@ export function buildConfig(inputs: ConfigInputs): LoadedConfig {
 
   // 3. JupyterHub env (only in JupyterHub mode)
   if (decision.mode === "jupyterhub") {
-    const url = env.JUPYTERHUB_SERVICE_URL;
+    const { serviceUrl: url, prefix } = hubListenEnv(env);
     if (url) {
       const at = serviceUrlAddress(url);
       if (!at) {
@@ -214,7 +215,6 @@ export function buildConfig(inputs: ConfigInputs): LoadedConfig {
       values.port = at.port;
       sources.ip = sources.port = "jupyterhub env JUPYTERHUB_SERVICE_URL";
     }
-    const prefix = env.JUPYTERHUB_SERVICE_PREFIX;
     if (prefix) {
       values.basePath = parseOne(
         OPTIONS.find((o) => o.key === "basePath")!,
@@ -385,31 +385,4 @@ function buildServices(
     ports.set(s.port, s.name);
   }
   return out;
-}
-
-/**
- * Where to listen, from `JUPYTERHUB_SERVICE_URL`: its host without brackets (IPv6, 5.3+), or `::`
- * (IPv4 and IPv6) for an empty host (`http://:8888/user/alice/`, what JupyterHub 5.3+ sets for
- * `ip = ''`, and which URL parsers refuse); the port, or the scheme's. Undefined when not a URL.
- *
- * @example
- * ```ts
- * serviceUrlAddress("http://:8888/user/alice/"); // { ip: "::", port: 8888 }
- * serviceUrlAddress("http://[::1]:8888/user/alice/"); // { ip: "::1", port: 8888 }
- * ```
- */
-export function serviceUrlAddress(url: string): { ip: string; port: number } | undefined {
-  const empty = /^(https?):\/\/:(\d{1,5})(?:[/?#]|$)/i.exec(url);
-  if (empty) return { ip: "::", port: Number(empty[2]) };
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    return undefined;
-  }
-  if (u.protocol !== "http:" && u.protocol !== "https:") return undefined;
-  return {
-    ip: u.hostname.replace(/^\[|\]$/g, "") || "::",
-    port: u.port ? Number(u.port) : (u.protocol === "https:" ? 443 : 80),
-  };
 }

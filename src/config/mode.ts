@@ -4,12 +4,9 @@
  * @module
  */
 
-/** The env variables whose presence means "a JupyterHub spawner started us". */
-export const HUB_MARKERS = [
-  "JUPYTERHUB_API_TOKEN",
-  "JUPYTERHUB_SERVICE_PREFIX",
-  "JUPYTERHUB_USER",
-] as const;
+import { HUB_MARKERS } from "../hub/env.ts";
+
+export { HUB_MARKERS };
 
 /** The outcome of mode detection. */
 export interface ModeDecision {

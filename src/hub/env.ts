@@ -105,6 +105,54 @@ export function hubUrl(raw: string, name: string): { url: string; socket?: strin
   return { url: raw };
 }
 
+/** The variables whose presence means "a JupyterHub spawner started us". */
+export const HUB_MARKERS = [
+  "JUPYTERHUB_API_TOKEN",
+  "JUPYTERHUB_SERVICE_PREFIX",
+  "JUPYTERHUB_USER",
+] as const;
+
+/**
+ * What the configuration takes from the hub before anything else is known: where to listen
+ * (`JUPYTERHUB_SERVICE_URL`) and the prefix to serve (`JUPYTERHUB_SERVICE_PREFIX`), raw. Unlike
+ * {@link parseHubEnv} it never throws: the configuration reports bad values with its own names.
+ */
+export function hubListenEnv(
+  env: Record<string, string | undefined>,
+): { serviceUrl?: string; prefix?: string } {
+  return {
+    serviceUrl: env.JUPYTERHUB_SERVICE_URL || undefined,
+    prefix: env.JUPYTERHUB_SERVICE_PREFIX || undefined,
+  };
+}
+
+/**
+ * Where to listen, from `JUPYTERHUB_SERVICE_URL`: its host without brackets (IPv6, 5.3+), or `::`
+ * (IPv4 and IPv6) for an empty host (`http://:8888/user/alice/`, what JupyterHub 5.3+ sets for
+ * `ip = ''`, and which URL parsers refuse); the port, or the scheme's. Undefined when not a URL.
+ *
+ * @example
+ * ```ts
+ * serviceUrlAddress("http://:8888/user/alice/"); // { ip: "::", port: 8888 }
+ * serviceUrlAddress("http://[::1]:8888/user/alice/"); // { ip: "::1", port: 8888 }
+ * ```
+ */
+export function serviceUrlAddress(url: string): { ip: string; port: number } | undefined {
+  const empty = /^(https?):\/\/:(\d{1,5})(?:[/?#]|$)/i.exec(url);
+  if (empty) return { ip: "::", port: Number(empty[2]) };
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return undefined;
+  }
+  if (u.protocol !== "http:" && u.protocol !== "https:") return undefined;
+  return {
+    ip: u.hostname.replace(/^\[|\]$/g, "") || "::",
+    port: u.port ? Number(u.port) : (u.protocol === "https:" ? 443 : 80),
+  };
+}
+
 /** The internal-SSL variables, all three or none. */
 export const SSL_ENV = [
   "JUPYTERHUB_SSL_KEYFILE",
@@ -127,7 +175,9 @@ function parseList(name: string, raw: string | undefined): string[] | undefined 
 }
 
 /**
- * Parses the hub environment.
+ * Parses the hub environment: the one place hubify reads `JUPYTERHUB_*` (with
+ * {@link hubListenEnv} and {@link HUB_MARKERS}). `opts.prefix` is the prefix hubify actually serves
+ * (`--base-path` may override the hub's), so that nothing patches the result afterwards.
  *
  * @example
  * ```ts
@@ -136,7 +186,10 @@ function parseList(name: string, raw: string | undefined): string[] | undefined 
  * hub.clientId; // "jupyterhub-user-alice"
  * ```
  */
-export function parseHubEnv(env: Record<string, string | undefined>): HubEnv {
+export function parseHubEnv(
+  env: Record<string, string | undefined>,
+  opts: { prefix?: string } = {},
+): HubEnv {
   const get = (k: string) => (env[k] === undefined || env[k] === "" ? undefined : env[k]);
   const apiToken = get("JUPYTERHUB_API_TOKEN") ?? get("JPY_API_TOKEN");
   if (!apiToken) {
@@ -152,7 +205,7 @@ export function parseHubEnv(env: Record<string, string | undefined>): HubEnv {
   const user = get("JUPYTERHUB_USER");
   if (!user) throw new HubEnvError("JupyterHub mode needs JUPYTERHUB_USER (set by the spawner)");
   const serverName = env.JUPYTERHUB_SERVER_NAME ?? "";
-  let prefix = get("JUPYTERHUB_SERVICE_PREFIX") ??
+  let prefix = opts.prefix ?? get("JUPYTERHUB_SERVICE_PREFIX") ??
     `/user/${encodeURIComponent(user)}/${serverName ? encodeURIComponent(serverName) + "/" : ""}`;
   if (!prefix.endsWith("/")) prefix += "/";
   let baseUrl = get("JUPYTERHUB_BASE_URL") ?? "/";

@@ -5,6 +5,7 @@
  * @module
  */
 import type { Config } from "../config/load.ts";
+import { SSL_ENV } from "../hub/env.ts";
 
 /** One `/etc/passwd` entry. */
 export interface PasswdEntry {
@@ -80,12 +81,8 @@ export interface PlanInputs {
   env?: Record<string, string | undefined>;
 }
 
-/** Env variables naming files the unprivileged stage must read. */
-export const PRIVATE_FILES_ENV = [
-  "JUPYTERHUB_SSL_KEYFILE",
-  "JUPYTERHUB_SSL_CERTFILE",
-  "JUPYTERHUB_SSL_CLIENT_CA",
-];
+/** Env variables naming files the unprivileged stage must read (maybe root-only). */
+export const PRIVATE_FILES_ENV: readonly string[] = SSL_ENV;
 
 /**
  * Plans the root stage.

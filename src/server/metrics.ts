@@ -4,6 +4,9 @@
  * @module
  */
 
+/** The status logged and counted when the client went away before the answer (nginx's). */
+export const CLIENT_CLOSED = 499;
+
 const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 /**
@@ -26,9 +29,12 @@ export class Metrics {
   bytesIn = 0;
   bytesOut = 0;
 
-  /** Records a proxied response status and its time to response head, in seconds. */
+  /**
+   * Records a proxied response status and its time to response head, in seconds. 499 (the client
+   * went away before the answer) is counted apart from the 4xx the service or hubify answered.
+   */
   observe(status: number, seconds: number): void {
-    const k = `${Math.floor(status / 100)}xx`;
+    const k = status === CLIENT_CLOSED ? "499" : `${Math.floor(status / 100)}xx`;
     this.byClass[k] = (this.byClass[k] ?? 0) + 1;
     for (let i = 0; i < BUCKETS.length; i++) if (seconds <= BUCKETS[i]) this.buckets[i]++;
     this.latencySum += seconds;
@@ -58,7 +64,7 @@ export class Metrics {
     family(
       "hubify_requests_total",
       "counter",
-      "Proxied HTTP requests by status class.",
+      "Proxied HTTP requests by status class; 499: the client went away first.",
       labelled("hubify_requests_total", "code", this.byClass),
     );
     family(latency, "histogram", "Time from request to the service's response head.", [

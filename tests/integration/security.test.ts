@@ -162,6 +162,8 @@ Deno.test({
       await untilOk(`http://127.0.0.1:${port}/whoami`, 20_000, "service");
       const who = (await getJson(`http://127.0.0.1:${port}/whoami`)).body;
       assert.equal(who.uid, 1000, "the service runs as uid 1000, as hubify does");
+      // The front listens once the service is up (later still when run from source).
+      await untilOk(`http://127.0.0.1:${front}/api`, 20_000, "hubify");
       // The process serving hubify's port holds the token, the cookie key and cached tokens.
       const server = listenerPid(front)!;
       const status = await Deno.readTextFile(`/proc/${server}/status`);

@@ -1,0 +1,178 @@
+/**
+ * The proxy path: every request that is not hubify's own, in named steps (after Caddy's
+ * `prepareRequest` → `reverseProxy` → `finalizeResponse`):
+ *
+ * 1. {@link locate}: the raw target against the base path (redirect, 400, 404, or the path);
+ * 2. admit: the gate's {@link Decision}; an admitted request carries its {@link Admission};
+ * 3. route: which service (`routes.ts`), or a redirect to the slash form;
+ * 4. {@link awaitReady}: a service still starting is waited for (bounded), a failed one is not;
+ * 5. forward: HTTP or WebSocket to the service (`proxy/forward.ts`);
+ * 6. {@link failure}: the one place errors become statuses — 502 (unreachable, bad answer),
+ *    504 (no answer in time), 499 in logs and metrics when the client went away first.
+ *
+ * @module
+ */
+import type { Admission, Gate } from "../http/admission.ts";
+import {
+  errorResponse,
+  OWN_HEADERS,
+  startingResponse,
+  unavailableResponse,
+} from "../http/pages.ts";
+import type { Logger } from "../log/logger.ts";
+import { forward, UpstreamError } from "../proxy/forward.ts";
+import { resolvePath } from "../proxy/prefix.ts";
+import { CLIENT_GONE } from "../proxy/wire.ts";
+import type { Service } from "../supervisor/service.ts";
+import { CLIENT_CLOSED, type Metrics } from "./metrics.ts";
+import { matchRoute } from "./routes.ts";
+import type { Route, Routes } from "./upstreams.ts";
+
+/** Per-connection facts the server passes with each request. */
+export interface ConnEnv {
+  /** Client address. */
+  remote: string;
+  /** Scheme hubify itself serves. */
+  proto: "http" | "https";
+}
+
+/** What the proxy path needs. */
+export interface ProxyPathOptions {
+  base: string;
+  routes: Routes;
+  gate?: Gate;
+  metrics: Metrics;
+  logger: Logger;
+  /** How long a request waits for a starting service, ms. */
+  startWaitMs: number;
+  rewrite: "off" | "headers" | "full";
+}
+
+/** A located request: the public path, the path below the base path, and the query. */
+interface Located {
+  path: string;
+  rest: string;
+  query: string;
+}
+
+const redirect = (location: string) =>
+  new Response(null, { status: 302, headers: { ...OWN_HEADERS, location } });
+
+/** An admission for a request no gate looks at (standalone mode). */
+const OPEN: Omit<Admission, "query"> = {
+  dropCookies: new Set(),
+  dropAuthorization: false,
+  set: [],
+};
+
+/** Builds the proxy path's handler. */
+export function proxyPath(o: ProxyPathOptions) {
+  const { base, routes, gate, metrics, logger: log } = o;
+  const bareIsPath = routes.primary?.service.config.keepPrefix === true;
+  // Observers built once, not per request.
+  const onActivity = gate ? () => gate.touch() : undefined;
+  const onWsOpen = () => {
+    metrics.wsOpen++;
+    metrics.wsTotal++;
+  };
+  const onWsClose = () => void metrics.wsOpen--;
+  const onBytes = (d: "in" | "out", n: number) => metrics.bytes(d, n);
+
+  /** Step 1: where the request points, relative to the base path. */
+  function locate(req: Request): Located | Response {
+    const url = req.url;
+    const target = url.slice(url.indexOf("/", url.indexOf("//") + 2));
+    const r = resolvePath(target, base, { bareIsPath });
+    if (r.kind === "redirect") return redirect(r.location);
+    if (r.kind === "bad") return errorResponse(req, 400, `Bad request: ${r.reason}`);
+    if (r.kind === "outside" || !routes.primary) return errorResponse(req, 404, "Not found");
+    return r;
+  }
+
+  /** Step 4: a response when the service cannot take the request now. */
+  async function awaitReady(req: Request, svc: Service): Promise<Response | null> {
+    if (svc.state === "ready") return null;
+    // A failed or stopped service will not become ready: no point waiting for it.
+    const waiting = svc.state === "starting" || svc.state === "restarting";
+    if (waiting && (await svc.waitReady(o.startWaitMs))) return null;
+    const st = svc.status();
+    if (st.status === "starting") return startingResponse(req, st.name, st.status, st.restarts);
+    // Crashed and waiting to restart, or failed: a bad gateway, not a service still starting.
+    const why = st.status === "restarting"
+      ? `${st.reason ?? "it stopped"}; restarting`
+      : st.reason ?? `the service is ${st.status}`;
+    return unavailableResponse(req, 502, st.name, why);
+  }
+
+  /** Step 6: the one mapping from a forwarding error to a status. */
+  function failure(req: Request, route: Route, path: string, e: unknown, started: number) {
+    if (!(e instanceof UpstreamError)) throw e;
+    const seconds = (performance.now() - started) / 1000;
+    const name = route.name;
+    if (e.message === CLIENT_GONE || req.signal.aborted) {
+      // Nobody reads this answer; the service did nothing wrong.
+      metrics.observe(CLIENT_CLOSED, seconds);
+      log.info(`${name}: the client went away before the answer`, {
+        status: CLIENT_CLOSED,
+        method: req.method,
+        path,
+      });
+      return new Response(null, { status: CLIENT_CLOSED, headers: OWN_HEADERS });
+    }
+    metrics.observe(e.status, seconds);
+    log.warn(`${name}: ${e.message}`, { method: req.method, path });
+    const reason = e.kind === "connect" ? "the service is not accepting connections" : e.message;
+    return unavailableResponse(req, e.status, name, reason);
+  }
+
+  return async (req: Request, conn: ConnEnv | undefined): Promise<Response> => {
+    const at = locate(req);
+    if (at instanceof Response) return at;
+
+    // Step 2: admit.
+    let admission: Admission = { ...OPEN, query: at.query };
+    if (gate) {
+      const d = await gate.check(req, at.path, at.query);
+      if (!d.allow) return d.response;
+      admission = d;
+    }
+
+    // Step 3: route.
+    const match = matchRoute(routes.all, at.rest, base, at.query);
+    if (match.kind === "redirect") return redirect(match.location);
+    const { target: route, rest, prefix } = match;
+
+    const notReady = await awaitReady(req, route.service);
+    if (notReady) return notReady;
+
+    // Step 5: forward.
+    const keep = route.service.config.keepPrefix;
+    const started = performance.now();
+    try {
+      const res = await forward(routes.pool(route), {
+        req,
+        target: (keep ? at.path : rest) + admission.query,
+        prefix,
+        forward: {
+          clientIp: conn?.remote ?? "127.0.0.1",
+          proto: conn?.proto ?? "http",
+          prefix: keep ? "" : prefix.slice(0, -1),
+          dropCookies: admission.dropCookies,
+          dropCookiePrefixes: admission.dropCookiePrefixes,
+          dropAuthorization: admission.dropAuthorization,
+          set: admission.set,
+          strip: gate?.strip,
+        },
+        onActivity,
+        rewrite: o.rewrite,
+        onWsOpen,
+        onWsClose,
+        onBytes,
+      });
+      metrics.observe(res.status, (performance.now() - started) / 1000);
+      return res;
+    } catch (e) {
+      return failure(req, route, at.path, e, started);
+    }
+  };
+}
