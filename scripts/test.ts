@@ -109,7 +109,7 @@ if (cacheCode !== 0) {
 }
 await sh(["chmod", "-R", "a+rX", denoDir]);
 
-const extra = Deno.args.length ? Deno.args : ["src/", "tests/"];
+const extra = Deno.args.length ? Deno.args : ["src/", "tests/", "scripts/"];
 const testCode = await sh([
   Deno.execPath(),
   "test",

@@ -239,7 +239,10 @@ function bridge(socket: WebSocket, conn: Conn, opts: WsProxyOptions) {
   const enc = new TextEncoder();
 
   let queued = 0;
+  /** The wait for the service's answer to a close the client started. */
+  let grace: ReturnType<typeof setTimeout> | undefined;
   const failed = () => {
+    clearTimeout(grace);
     upstreamClosed = true;
     conn.close();
   };
@@ -267,6 +270,7 @@ function bridge(socket: WebSocket, conn: Conn, opts: WsProxyOptions) {
     } catch { /* already closing */ }
   };
   const finish = () => {
+    clearTimeout(grace);
     if (!upstreamClosed) {
       upstreamClosed = true;
       writing.finally(() => conn.close());
@@ -307,7 +311,7 @@ function bridge(socket: WebSocket, conn: Conn, opts: WsProxyOptions) {
       else sendUpstream(0x8, payload);
     }
     // Give the service a moment to answer the close, then drop the connection.
-    setTimeout(finish, 2000);
+    if (!upstreamClosed) grace = setTimeout(finish, 2000);
   };
   socket.onerror = () => {};
 

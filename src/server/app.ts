@@ -15,20 +15,20 @@ import { Hono } from "hono";
 import { cors } from "hono/cors";
 import type { Config } from "../config/load.ts";
 import type { Logger } from "../log/logger.ts";
-import type { Supervisor } from "../supervisor/supervisor.ts";
 import type { Gate } from "../http/admission.ts";
 import { errorResponse } from "../http/pages.ts";
 import { installApi } from "./api.ts";
 import { type ConnEnv, proxyPath } from "./forwarding.ts";
 import { Metrics } from "./metrics.ts";
-import { Routes } from "./upstreams.ts";
+import { type Backend, Routes } from "./upstreams.ts";
 
 export type { ConnEnv };
 
 /** Options for {@link createApp}. */
 export interface AppOptions {
   config: Config;
-  supervisor: Pick<Supervisor, "services">;
+  /** The services, the primary first (a `Supervisor` is one). */
+  supervisor: { readonly services: readonly Backend[] };
   logger: Logger;
   /** Metrics sink (one per process). */
   metrics?: Metrics;

@@ -23,10 +23,9 @@ import type { Logger } from "../log/logger.ts";
 import { forward, UpstreamError } from "../proxy/forward.ts";
 import { resolvePath } from "../proxy/prefix.ts";
 import { CLIENT_GONE } from "../proxy/wire.ts";
-import type { Service } from "../supervisor/service.ts";
 import { CLIENT_CLOSED, type Metrics } from "./metrics.ts";
 import { matchRoute } from "./routes.ts";
-import type { Route, Routes } from "./upstreams.ts";
+import type { Backend, Route, Routes } from "./upstreams.ts";
 
 /** Per-connection facts the server passes with each request. */
 export interface ConnEnv {
@@ -90,7 +89,7 @@ export function proxyPath(o: ProxyPathOptions) {
   }
 
   /** Step 4: a response when the service cannot take the request now. */
-  async function awaitReady(req: Request, svc: Service): Promise<Response | null> {
+  async function awaitReady(req: Request, svc: Backend): Promise<Response | null> {
     if (svc.state === "ready") return null;
     // A failed or stopped service will not become ready: no point waiting for it.
     const waiting = svc.state === "starting" || svc.state === "restarting";

@@ -9,9 +9,15 @@ import type { Service } from "../supervisor/service.ts";
 import { makeUpstream, type Upstream } from "../proxy/forward.ts";
 import type { Target } from "../proxy/pool.ts";
 
+/** What the front needs of a service (a supervised {@link Service}, or a test's stand-in). */
+export type Backend = Pick<
+  Service,
+  "config" | "endpoint" | "state" | "status" | "waitReady" | "baseUrl"
+>;
+
 /** A routed destination: a service and the pool to it. */
 export class Route {
-  constructor(readonly service: Service, public upstream: Upstream) {}
+  constructor(readonly service: Backend, public upstream: Upstream) {}
   get name(): string {
     return this.service.config.name;
   }
@@ -35,7 +41,7 @@ export class Routes {
   readonly all: Route[];
   readonly #settings: UpstreamSettings;
 
-  constructor(services: readonly Service[], settings: UpstreamSettings) {
+  constructor(services: readonly Backend[], settings: UpstreamSettings) {
     this.#settings = settings;
     this.all = services.map((service) =>
       new Route(

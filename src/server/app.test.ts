@@ -1,0 +1,606 @@
+/**
+ * The HTTP front in-process, Hono-style: `app.fetch(new Request(...))` against stand-in services
+ * (their state set by the test) in front of a real loopback upstream in this process, and, in
+ * JupyterHub mode, the real gate with a stubbed hub client. No subprocess.
+ */
+import assert from "node:assert/strict";
+import { createApp } from "./app.ts";
+import type { Backend } from "./upstreams.ts";
+import { buildConfig, type Config, type ServiceConfig } from "../config/load.ts";
+import { Logger } from "../log/logger.ts";
+import type { ServiceState, ServiceStatus } from "../supervisor/service.ts";
+import type { Endpoint } from "../supervisor/readiness.ts";
+import { HubGate } from "../hub/gate.ts";
+import { HubClient, type HubUser } from "../hub/client.ts";
+import { parseHubEnv } from "../hub/env.ts";
+import { Sealer } from "../hub/seal.ts";
+
+/** A service whose state the test sets; waiters wake on every change. */
+class StandIn implements Backend {
+  state: ServiceState = "ready";
+  reason?: string;
+  restarts = 0;
+  #waiters: (() => void)[] = [];
+  constructor(readonly config: ServiceConfig, readonly baseUrl = "/") {}
+  get endpoint(): Endpoint {
+    return this.config.socket
+      ? { socket: this.config.socket }
+      : { host: this.config.host, port: this.config.port };
+  }
+  set(state: ServiceState, reason?: string) {
+    this.state = state;
+    this.reason = reason;
+    for (const w of this.#waiters.splice(0)) w();
+  }
+  status(): ServiceStatus {
+    return {
+      name: this.config.name,
+      status: this.state,
+      pid: this.state === "ready" ? 4242 : null,
+      port: this.config.port,
+      host: this.config.host,
+      restarts: this.restarts,
+      uptime_s: this.state === "ready" ? 1.5 : null,
+      external: false,
+      description: this.config.description,
+      reason: this.reason,
+    };
+  }
+  waitReady(timeoutMs: number): Promise<boolean> {
+    if (this.state === "ready") return Promise.resolve(true);
+    if (this.state === "failed") return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const t = setTimeout(() => resolve(this.state === "ready"), timeoutMs);
+      this.#waiters.push(() => {
+        clearTimeout(t);
+        resolve(this.state === "ready");
+      });
+    });
+  }
+}
+
+/** A loopback upstream: echoes what it got as JSON; `/slow` answers when released. */
+function upstream() {
+  let release!: () => void;
+  const released = new Promise<void>((r) => (release = r));
+  const server: Deno.HttpServer<Deno.NetAddr> = Deno.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    onListen() {},
+  }, async (req): Promise<Response> => {
+    const url = new URL(req.url);
+    if (url.pathname.endsWith("/ws")) {
+      const { socket, response } = Deno.upgradeWebSocket(req);
+      socket.onmessage = (e) => socket.send(`echo: ${e.data}`);
+      return response;
+    }
+    if (url.pathname.endsWith("/slow")) {
+      await released;
+      return new Response("late");
+    }
+    if (url.pathname.endsWith("/page")) {
+      return new Response('<a href="/static/x.css">x</a>', {
+        headers: { "content-type": "text/html", "set-cookie": "s=1; Path=/" },
+      });
+    }
+    if (url.pathname.endsWith("/moved")) {
+      return new Response(null, {
+        status: 302,
+        headers: { location: `http://127.0.0.1:${server.addr.port}/elsewhere` },
+      });
+    }
+    const body = req.body ? await req.text() : "";
+    return Response.json({
+      method: req.method,
+      target: url.pathname + url.search,
+      headers: Object.fromEntries(req.headers),
+      body,
+    });
+  });
+  return { port: server.addr.port, server, release };
+}
+
+const lines: string[] = [];
+const log = new Logger({ level: "debug", write: (l) => void lines.push(l) });
+
+function setup(opts: {
+  flags?: Record<string, string>;
+  services?: Partial<ServiceConfig>[];
+  port: number;
+}) {
+  const { config } = buildConfig({
+    command: ["app", "{port}"],
+    env: {},
+    flags: { basePath: "/p/", servicePort: String(opts.port), ...(opts.flags ?? {}) },
+  });
+  const services = [
+    config.services[0],
+    ...(opts.services ?? []).map((s) => ({
+      ...config.services[0],
+      ...s,
+    })),
+  ].map((c) => new StandIn(c));
+  return { config, services };
+}
+
+const json = (r: Response) => r.json() as Promise<Record<string, unknown>>;
+const req = (path: string, init: RequestInit = {}) =>
+  new Request(`http://front.example${path}`, init);
+
+Deno.test("app: the API reports status, services, health and metrics; other API paths are the service's", async () => {
+  const up = upstream();
+  const { config, services } = setup({
+    port: up.port,
+    services: [{ name: "docs", description: "the docs" }],
+  });
+  const app = createApp({ config, supervisor: { services }, logger: log });
+  try {
+    const status = await json(await app.fetch(req("/p/api"), { remote: "1", proto: "http" }));
+    assert.equal(status.status, "ok");
+    assert.equal(status.mode, "standalone");
+    assert.equal(status.user, null);
+    assert.equal(status.service_prefix, "/p/");
+    assert.deepEqual(status.endpoints, {
+      api: "/p/api",
+      services: "/p/api/services",
+      health: "/p/api/health",
+      live: "/p/api/health/live",
+      metrics: "/p/api/metrics",
+    });
+    const listed = (await json(await app.fetch(req("/p/api/services"), undefined!)))
+      .services as Record<string, Record<string, unknown>>;
+    assert.deepEqual(Object.keys(listed), ["app", "docs"]);
+    assert.equal(listed.docs.description, "the docs");
+    assert.equal(listed.app.port, up.port);
+    assert.equal(listed.app.pid, 4242);
+
+    services[1].set("starting");
+    const health = await app.fetch(req("/p/api/health"), undefined!);
+    assert.equal(health.status, 503);
+    assert.deepEqual(await health.json(), {
+      status: "unavailable",
+      reason: "docs is starting",
+      services: { app: "ready", docs: "starting" },
+    });
+    assert.equal((await json(await app.fetch(req("/p/api"), undefined!))).status, "starting");
+    services[1].set("failed", "exited with 3");
+    assert.equal((await json(await app.fetch(req("/p/api"), undefined!))).status, "failed");
+    const live = await app.fetch(req("/p/api/health/live"), undefined!);
+    assert.deepEqual(await live.json(), { status: "alive" });
+    assert.equal(live.headers.get("cache-control"), "no-store");
+    assert.match(live.headers.get("x-hubify-version") ?? "", /^\d+\.\d+\.\d+/);
+
+    // Not one of the exact API paths: the service's.
+    const other = await json(await app.fetch(req("/p/api/kernels?x=1"), undefined!));
+    assert.equal(other.target, "/api/kernels?x=1");
+    const metrics = await (await app.fetch(req("/p/api/metrics"), undefined!)).text();
+    assert.match(metrics, /^hubify_requests_total\{code="2xx"\} 1$/m);
+    assert.match(metrics, /^hubify_service_up\{service="docs"\} 0$/m);
+    assert.match(metrics, /^hubify_upstream_connections\{service="app"\} 1$/m);
+  } finally {
+    app.close();
+    await up.server.shutdown();
+  }
+});
+
+Deno.test("app: routing by prefix, service name and port; redirects to slash forms; bad paths", async () => {
+  const up = upstream();
+  const { config, services } = setup({ port: up.port, services: [{ name: "docs" }] });
+  const app = createApp({ config, supervisor: { services }, logger: log });
+  const env = { remote: "10.1.2.3", proto: "https" as const };
+  try {
+    const primary = await json(await app.fetch(req("/p/x/y?q=1"), env));
+    assert.equal(primary.target, "/x/y?q=1");
+    const h = primary.headers as Record<string, string>;
+    assert.equal(h["x-forwarded-prefix"], "/p");
+    assert.equal(h["x-forwarded-for"], "10.1.2.3");
+    assert.equal(h["x-forwarded-proto"], "https");
+    const docs = await json(await app.fetch(req("/p/docs/a"), env));
+    assert.equal(docs.target, "/a");
+    assert.equal((docs.headers as Record<string, string>)["x-forwarded-prefix"], "/p/docs");
+    const byPort = await json(await app.fetch(req(`/p/proxy/${up.port}/b`), env));
+    assert.equal(byPort.target, "/b");
+    // A port nobody configured is the primary's path, never a connection to that port.
+    const unknown = await json(await app.fetch(req("/p/proxy/1/c"), env));
+    assert.equal(unknown.target, "/proxy/1/c");
+    for (const [path, location] of [["/p", "/p/"], ["/p/docs", "/p/docs/"]]) {
+      const r = await app.fetch(req(path), env);
+      assert.equal(r.status, 302, path);
+      assert.equal(r.headers.get("location"), location);
+    }
+    const outside = await app.fetch(req("/elsewhere", { headers: { accept: "text/html" } }), env);
+    assert.equal(outside.status, 404);
+    assert.match(await outside.text(), /<h1>Not found<\/h1>/);
+    const bad = await app.fetch(req("/p/a/%2e%2e%2fb"), env);
+    assert.equal(bad.status, 400);
+    assert.deepEqual(await bad.json(), { error: "Bad request: encoded dot segments in the path" });
+  } finally {
+    app.close();
+    await up.server.shutdown();
+  }
+});
+
+Deno.test("app: --keep-prefix sends the full path, the bare prefix included", async () => {
+  const up = upstream();
+  const { config, services } = setup({ port: up.port, flags: { keepPrefix: "true" } });
+  const app = createApp({ config, supervisor: { services }, logger: log });
+  try {
+    assert.equal((await json(await app.fetch(req("/p/x"), undefined!))).target, "/p/x");
+    const bare = await json(await app.fetch(req("/p?a=1"), undefined!));
+    assert.equal(bare.target, "/p?a=1");
+    assert.equal((bare.headers as Record<string, string>)["x-forwarded-prefix"], undefined);
+  } finally {
+    app.close();
+    await up.server.shutdown();
+  }
+});
+
+Deno.test("app: a starting service is waited for; a restarting or failed one is a 502 with the reason", async () => {
+  const up = upstream();
+  const { config, services } = setup({ port: up.port, flags: { startWait: "0.05" } });
+  const app = createApp({ config, supervisor: { services }, logger: log });
+  const [svc] = services;
+  try {
+    svc.set("starting");
+    const browser = await app.fetch(req("/p/", { headers: { accept: "text/html" } }), undefined!);
+    assert.equal(browser.status, 503);
+    assert.equal(browser.headers.get("retry-after"), "2");
+    assert.match(await browser.text(), /Starting <code>app<\/code>…/);
+    const client = await app.fetch(req("/p/"), undefined!);
+    assert.deepEqual(await client.json(), {
+      error: "service unavailable",
+      service: "app",
+      status: "starting",
+      restarts: 0,
+    });
+    // Becomes ready while the request waits: the request goes through.
+    const waiting = app.fetch(req("/p/late"), undefined!);
+    setTimeout(() => svc.set("ready"), 10);
+    assert.equal((await json(await waiting)).target, "/late");
+
+    svc.set("restarting", "exited with 1");
+    const restarting = await app.fetch(req("/p/"), undefined!);
+    assert.equal(restarting.status, 502);
+    assert.deepEqual(await restarting.json(), {
+      error: "bad gateway",
+      service: "app",
+      reason: "exited with 1; restarting",
+    });
+    svc.set("failed");
+    const failed = await app.fetch(req("/p/"), undefined!);
+    assert.equal(failed.status, 502);
+    assert.equal((await failed.json()).reason, "the service is failed");
+  } finally {
+    app.close();
+    await up.server.shutdown();
+  }
+});
+
+Deno.test("app: errors map to statuses in one place — 502 unreachable, 504 slow, 499 client gone", async () => {
+  const up = upstream();
+  const { config, services } = setup({ port: up.port, flags: { requestTimeout: "0.3" } });
+  const app = createApp({ config, supervisor: { services }, logger: log });
+  try {
+    lines.length = 0;
+    const slow = await app.fetch(req("/p/slow"), undefined!);
+    assert.equal(slow.status, 504);
+    assert.deepEqual(await slow.json(), {
+      error: "gateway timeout",
+      service: "app",
+      reason: "no response from the service within 0.3s",
+    });
+    assert.ok(lines.some((l) => /WARN .*app: no response from the service within 0\.3s/.test(l)));
+
+    // The client leaves while the service is still thinking: 499, info, not a service failure.
+    const ac = new AbortController();
+    const leaving = app.fetch(req("/p/slow", { signal: ac.signal }), undefined!);
+    setTimeout(() => ac.abort(), 50);
+    const gone = await leaving;
+    assert.equal(gone.status, 499);
+    assert.ok(
+      lines.some((l) => /INFO .*app: the client went away before the answer.*status=499/.test(l)),
+      lines.join("\n"),
+    );
+    const metrics = await (await app.fetch(req("/p/api/metrics"), undefined!)).text();
+    assert.match(metrics, /^hubify_requests_total\{code="499"\} 1$/m);
+    assert.match(metrics, /^hubify_requests_total\{code="5xx"\} 1$/m);
+    up.release();
+
+    await up.server.shutdown();
+    const down = await app.fetch(req("/p/x", { headers: { accept: "text/html" } }), undefined!);
+    assert.equal(down.status, 502);
+    assert.match(await down.text(), /the service is not accepting connections/);
+  } finally {
+    app.close();
+  }
+});
+
+Deno.test("app: --rewrite full rewrites pages, redirects and cookies to the prefix", async () => {
+  const up = upstream();
+  const { config, services } = setup({ port: up.port, flags: { rewrite: "full" } });
+  const app = createApp({ config, supervisor: { services }, logger: log });
+  try {
+    const page = await app.fetch(
+      req("/p/page", { headers: { host: "front.example", "accept-encoding": "gzip, br" } }),
+      undefined!,
+    );
+    assert.equal(await page.text(), '<a href="/p/static/x.css">x</a>');
+    assert.equal(page.headers.get("set-cookie"), "s=1; Path=/p/");
+    const moved = await app.fetch(
+      req("/p/moved", { headers: { host: "front.example" } }),
+      undefined!,
+    );
+    assert.equal(moved.status, 302);
+    assert.equal(moved.headers.get("location"), "/p/elsewhere");
+    await moved.body?.cancel();
+    // Brotli is not offered to the service: bodies hubify may rewrite must be decodable here.
+    const zipped = await app.fetch(
+      req("/p/x", { headers: { "accept-encoding": "br, gzip" } }),
+      undefined!,
+    );
+    assert.equal(zipped.headers.get("content-encoding"), "gzip");
+    const echoed = await new Response(
+      zipped.body!.pipeThrough(new DecompressionStream("gzip")),
+    ).json();
+    assert.equal(echoed.headers["accept-encoding"], "gzip");
+  } finally {
+    app.close();
+    await up.server.shutdown();
+  }
+});
+
+Deno.test("app: a WebSocket through the front reaches the service and counts in the metrics", async () => {
+  const up = upstream();
+  const { config, services } = setup({ port: up.port });
+  const app = createApp({ config, supervisor: { services }, logger: log });
+  const front = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    (r, info) => app.fetch(r, { remote: info.remoteAddr.hostname, proto: "http" }),
+  );
+  try {
+    const ws = new WebSocket(`ws://127.0.0.1:${front.addr.port}/p/ws`);
+    const got = await new Promise<string>((resolve, reject) => {
+      ws.onopen = () => ws.send("hi");
+      ws.onmessage = (e) => resolve(e.data);
+      ws.onerror = () => reject(new Error("websocket failed"));
+    });
+    assert.equal(got, "echo: hi");
+    assert.equal(app.metrics.wsOpen, 1);
+    assert.equal(app.metrics.wsTotal, 1);
+    const closed = new Promise((r) => (ws.onclose = r));
+    ws.close();
+    await closed;
+  } finally {
+    await front.shutdown();
+    app.close();
+    await up.server.shutdown();
+  }
+});
+
+// ---- JupyterHub mode: the real gate, a stubbed hub client ----
+
+const hub = parseHubEnv({
+  JUPYTERHUB_API_TOKEN: "server-token",
+  JUPYTERHUB_API_URL: "http://127.0.0.1:9/hub/api",
+  JUPYTERHUB_USER: "alice",
+  JUPYTERHUB_SERVICE_PREFIX: "/user/alice/",
+  JUPYTERHUB_CLIENT_ID: "jupyterhub-user-alice",
+  JUPYTERHUB_OAUTH_ACCESS_SCOPES: '["access:servers!server=alice/"]',
+  JUPYTERHUB_HOST: "",
+  JUPYTERHUB_BASE_URL: "/",
+});
+const USERS: Record<string, HubUser> = {
+  "alice-token": { name: "alice", groups: ["staff"], scopes: ["access:servers!server=alice/"] },
+  "bob-token": { name: "bob", scopes: ["access:servers!server=bob/"] },
+} as Record<string, HubUser>;
+
+class StubHub extends HubClient {
+  forgotten: string[] = [];
+  override user(token: string): Promise<HubUser | null> {
+    return Promise.resolve(USERS[token] ?? null);
+  }
+  override exchange(code: string): Promise<string | null> {
+    return Promise.resolve(code === "good-code" ? "alice-token" : null);
+  }
+  override forget(token: string): Promise<void> {
+    this.forgotten.push(token);
+    return Promise.resolve();
+  }
+}
+
+async function hubApp(port: number) {
+  const { config } = buildConfig({
+    command: ["app", "{port}"],
+    env: { JUPYTERHUB_SERVICE_PREFIX: "/user/alice/", JUPYTERHUB_USER: "alice" },
+    flags: { servicePort: String(port), mode: "jupyterhub" },
+  });
+  const client = new StubHub(hub, log);
+  client.version = "5.5.4";
+  const sealer = await Sealer.create();
+  const gate = await HubGate.create({ hub, logger: log, client, sealer, forwardUser: true });
+  const services = [new StandIn(config.services[0], "/user/alice/")];
+  const app = createApp({
+    config: config as Config,
+    supervisor: { services },
+    logger: log,
+    gate,
+    owner: { user: "alice", server: "" },
+  });
+  const cookie = `jupyterhub-user-alice=${await sealer.seal({ t: "alice-token" }, "login")}`;
+  return { app, client, sealer, cookie };
+}
+
+const HOST = "hub.example";
+const hreq = (path: string, headers: Record<string, string> = {}, method = "GET") =>
+  new Request(`http://${HOST}${path}`, { method, headers: { host: HOST, ...headers } });
+
+Deno.test("app + gate: who passes, what the service sees, and the hub's version on every answer", async () => {
+  const up = upstream();
+  const { app } = await hubApp(up.port);
+  try {
+    const status = await app.fetch(hreq("/user/alice/api"), undefined!);
+    assert.equal(status.headers.get("x-jupyterhub-version"), "5.5.4");
+    const s = await status.json();
+    assert.equal(s.user, "alice");
+    assert.equal(s.mode, "jupyterhub");
+    assert.equal((await app.fetch(hreq("/user/alice/api/services"), undefined!)).status, 403);
+    assert.equal((await app.fetch(hreq("/user/alice/api/metrics"), undefined!)).status, 403);
+    const listed = await app.fetch(
+      hreq("/user/alice/api/services", { authorization: "token alice-token" }),
+      undefined!,
+    );
+    assert.equal(listed.status, 200);
+
+    // A browser without a login goes to the hub's authorize endpoint with PKCE.
+    const anon = await app.fetch(hreq("/user/alice/lab", { accept: "text/html" }), undefined!);
+    assert.equal(anon.status, 302);
+    const to = new URL(anon.headers.get("location")!, "http://hub.example");
+    assert.equal(to.pathname, "/hub/api/oauth2/authorize");
+    assert.equal(to.searchParams.get("code_challenge_method"), "S256");
+    assert.match(anon.headers.get("set-cookie")!, /^jupyterhub-user-alice-oauth-state=/);
+
+    const ok = await app.fetch(
+      hreq("/user/alice/x?token=alice-token&keep=1", {
+        authorization: "token alice-token",
+        "x-forwarded-user": "mallory",
+        "x_forwarded_user": "mallory",
+        cookie: "jupyterhub-session-id=s; theirs=1",
+      }),
+      undefined!,
+    );
+    assert.equal(ok.headers.get("x-jupyterhub-version"), "5.5.4", "proxied answers carry it too");
+    const seen = await json(ok);
+    assert.equal(seen.target, "/x?keep=1");
+    const h = seen.headers as Record<string, string>;
+    assert.equal(h.authorization, undefined);
+    assert.equal(h.cookie, "theirs=1");
+    assert.equal(h["x-forwarded-user"], "alice");
+    assert.equal(h["x-forwarded-groups"], "staff");
+    assert.equal(h["x_forwarded_user"], undefined);
+
+    const bob = await app.fetch(
+      hreq("/user/alice/x", { authorization: "token bob-token" }),
+      undefined!,
+    );
+    assert.equal(bob.status, 403);
+    assert.deepEqual(await bob.json(), {
+      error: "Forbidden: user bob is not allowed to access this server",
+    });
+  } finally {
+    app.close();
+    await up.server.shutdown();
+  }
+});
+
+Deno.test("app + gate: cookie requests from another site are refused; same-site POSTs pass", async () => {
+  const up = upstream();
+  const { app, cookie } = await hubApp(up.port);
+  try {
+    const cross = await app.fetch(
+      hreq("/user/alice/api/contents", { cookie, origin: "http://evil.example" }, "POST"),
+      undefined!,
+    );
+    assert.equal(cross.status, 403);
+    assert.deepEqual(await cross.json(), { error: "Forbidden: cross-site request" });
+    const same = await app.fetch(
+      hreq("/user/alice/api/contents", {
+        cookie,
+        origin: `http://${HOST}`,
+        "sec-fetch-site": "same-origin",
+      }, "POST"),
+      undefined!,
+    );
+    assert.equal(same.status, 200);
+    assert.equal((await json(same)).method, "POST");
+  } finally {
+    app.close();
+    await up.server.shutdown();
+  }
+});
+
+Deno.test("app + gate: the login callback and logout are served at the prefix", async () => {
+  const up = upstream();
+  const { app, client, sealer, cookie } = await hubApp(up.port);
+  try {
+    const state = await sealer.seal({ s: "st", n: "/user/alice/lab", v: "verifier" }, "state");
+    const stateCookie = `jupyterhub-user-alice-oauth-state=${state}`;
+    const cb = await app.fetch(
+      hreq("/user/alice/oauth_callback?code=good-code&state=st", { cookie: stateCookie }),
+      undefined!,
+    );
+    assert.equal(cb.status, 302);
+    assert.equal(cb.headers.get("location"), "/user/alice/lab");
+    const set = cb.headers.getSetCookie();
+    assert.match(
+      set[0],
+      /^jupyterhub-user-alice=[^;]+; Path=\/user\/alice\/; HttpOnly; SameSite=Lax$/,
+    );
+    assert.match(set[1], /^jupyterhub-user-alice-oauth-state=; Max-Age=0;/);
+
+    const wrongState = await app.fetch(
+      hreq("/user/alice/oauth_callback?code=good-code&state=other", { cookie: stateCookie }),
+      undefined!,
+    );
+    assert.equal(wrongState.status, 403);
+    const refused = await app.fetch(
+      hreq("/user/alice/oauth_callback?code=bad&state=st", { cookie: stateCookie }),
+      undefined!,
+    );
+    assert.deepEqual(await refused.json(), { error: "Login failed: the hub refused the code" });
+    const expired = await app.fetch(
+      hreq("/user/alice/oauth_callback?code=good-code&state=st", { accept: "text/html" }),
+      undefined!,
+    );
+    assert.equal(expired.status, 400);
+    assert.match(await expired.text(), /Login expired.*<a href="\/user\/alice\/">Try again<\/a>/s);
+    for (
+      const [q, msg] of [
+        ["error=access_denied", "Login failed: access_denied"],
+        ["state=st", "Login failed: the hub sent no code"],
+        ["code=c", "Login failed: OAuth state is missing"],
+      ]
+    ) {
+      const r = await app.fetch(hreq(`/user/alice/oauth_callback?${q}`), undefined!);
+      assert.equal(r.status, 400);
+      assert.deepEqual(await r.json(), { error: msg });
+    }
+
+    const out = await app.fetch(hreq("/user/alice/logout", { cookie }), undefined!);
+    assert.equal(out.status, 302);
+    assert.equal(out.headers.get("location"), "/hub/logout");
+    assert.match(
+      out.headers.get("set-cookie")!,
+      /^jupyterhub-user-alice=; Max-Age=0; Path=\/user\/alice\//,
+    );
+    assert.deepEqual(client.forgotten, ["alice-token"]);
+  } finally {
+    app.close();
+    await up.server.shutdown();
+  }
+});
+
+Deno.test("app: an unexpected error is a 500 page and one log line, not a crash", async () => {
+  const up = upstream();
+  const { config, services } = setup({ port: up.port });
+  const gate = {
+    routes: {},
+    strip: new Set<string>(),
+    headers: () => ({}),
+    touch: () => {},
+    check: () => Promise.reject(new Error("the gate broke")),
+  };
+  const app = createApp({ config, supervisor: { services }, logger: log, gate });
+  try {
+    lines.length = 0;
+    const r = await app.fetch(req("/p/x", { headers: { accept: "text/html" } }), undefined!);
+    assert.equal(r.status, 500);
+    assert.match(await r.text(), /<h1>Internal error<\/h1>/);
+    assert.ok(
+      lines.some((l) => /ERROR .*internal error: the gate broke/.test(l)),
+      lines.join("\n"),
+    );
+  } finally {
+    app.close();
+    await up.server.shutdown();
+  }
+});
