@@ -15,7 +15,7 @@
  */
 import { scriptArgs } from "./args.ts";
 import { cpuTicks, ensureTools, NGINX, nginxConf, TICK_US, wrk } from "./bench.ts";
-import { freePort, Proc, proxyOnlyArgs, ROOT, sourceArgv, untilOk } from "../tests/helpers.ts";
+import { freePort, Proc, proxyOnlyArgs, ROOT, sourceArgv, untilOk } from "../testing/helpers.ts";
 
 const args = scriptArgs(Deno.args);
 const BASE = args.base ?? "HEAD";

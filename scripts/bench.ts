@@ -30,7 +30,7 @@ import {
   sourceArgv,
   until,
   untilOk,
-} from "../tests/helpers.ts";
+} from "../testing/helpers.ts";
 import { V8_FLAGS } from "../src/launcher/self.ts";
 
 const args = scriptArgs(Deno.args);

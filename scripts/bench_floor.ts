@@ -18,7 +18,8 @@ const small = new TextEncoder().encode("x".repeat(100));
 const chunk = new Uint8Array(64 * 1024).fill(97);
 const CHUNKS = 80; // 5 MiB
 
-Deno.serve({ hostname: "127.0.0.1", port: Number(args.port), onListen() {} }, (req) => {
+/** Answers as described above. */
+export function floor(req: Request): Response {
   const path = new URL(req.url).pathname;
   if (path === "/small") return new Response(small, { headers: { "content-type": "text/plain" } });
   if (path === "/big") {
@@ -46,4 +47,8 @@ Deno.serve({ hostname: "127.0.0.1", port: Number(args.port), onListen() {} }, (r
     return response;
   }
   return new Response("not found", { status: 404 });
-});
+}
+
+if (import.meta.main) {
+  Deno.serve({ hostname: "127.0.0.1", port: Number(args.port), onListen() {} }, floor);
+}

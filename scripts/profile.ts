@@ -11,7 +11,14 @@
  * @module
  */
 import { scriptArgs } from "./args.ts";
-import { FIXTURES, freePort, Proc, proxyOnlyArgs, sourceArgv, untilOk } from "../tests/helpers.ts";
+import {
+  FIXTURES,
+  freePort,
+  Proc,
+  proxyOnlyArgs,
+  sourceArgv,
+  untilOk,
+} from "../testing/helpers.ts";
 
 const args = scriptArgs(Deno.args);
 const SECONDS = Number(args.seconds ?? 5);
@@ -105,4 +112,4 @@ async function main() {
   }
 }
 
-await main();
+if (import.meta.main) await main();

@@ -36,8 +36,6 @@ async function userCan(uid: number, checks: string, path: string): Promise<boole
   }
 }
 
-await Deno.mkdir(denoDir, { recursive: true, mode: 0o755 });
-if (Deno.uid() === 0) await Deno.chmod(denoDir, 0o755);
 const env: Record<string, string> = { DENO_DIR: denoDir, NO_COLOR: Deno.env.get("NO_COLOR") ?? "" };
 
 /**
@@ -73,70 +71,78 @@ async function hubifyBinary(): Promise<string | undefined> {
   return bin;
 }
 
-let cwd = root;
-if (
-  Deno.uid() === 0 &&
-  !(await userCan(1000, `test -r "$1/deno.json" && test -r "$1/src/main.ts"`, root))
-) {
-  cwd = "/tmp/hubify-test-src";
-  console.error(`checkout not readable by uid 1000: running the suite from a copy in ${cwd}`);
-  await Deno.remove(cwd, { recursive: true }).catch(() => {});
-  await Deno.mkdir(cwd, { mode: 0o755 });
-  await Deno.chmod(cwd, 0o755);
-  if (await sh(["cp", "-a", `${root}/.`, cwd]) !== 0) throw new Error("copy failed");
-  await sh(["chmod", "-R", "a+rX", cwd]);
-}
+/** Runs the suite and exits with its status. */
+async function main(): Promise<void> {
+  await Deno.mkdir(denoDir, { recursive: true, mode: 0o755 });
+  if (Deno.uid() === 0) await Deno.chmod(denoDir, 0o755);
 
-const bin = await hubifyBinary();
-if (bin) env.HUBIFY_BIN = bin;
-const tested = bin ? `the compiled binary ${bin}` : "source (no runtime to build a binary)";
-console.error(`integration tests run against ${tested}`);
-
-// Warm the cache so every module (including npm packages) is there before uid 1000 needs it.
-const cacheCode = await sh([
-  Deno.execPath(),
-  "cache",
-  "--config",
-  `${cwd}/deno.json`,
-  `${cwd}/src/main.ts`,
-], {
-  env,
-  cwd,
-});
-if (cacheCode !== 0) {
-  console.error("deno cache failed");
-  Deno.exit(1);
-}
-await sh(["chmod", "-R", "a+rX", denoDir]);
-
-const extra = Deno.args.length ? Deno.args : ["src/", "tests/", "scripts/"];
-const testCode = await sh([
-  Deno.execPath(),
-  "test",
-  "--allow-all",
-  "--config",
-  `${cwd}/deno.json`,
-  `--junit-path=${report}`,
-  ...extra,
-], { env, cwd, stdout: "inherit", stderr: "inherit" });
-
-let passed = 0;
-let failed = 0;
-try {
-  const xml = await Deno.readTextFile(report);
-  for (const m of xml.matchAll(/<testcase\b[^>]*?(\/>|>([\s\S]*?)<\/testcase>)/g)) {
-    const body = m[2] ?? "";
-    if (/<failure\b|<error\b/.test(body)) failed++;
-    else if (/<skipped\b/.test(body)) {
-      // ignored tests: count as failures in CI, where a skipped suite is a failure
-      if (Deno.env.get("CI") === "true") failed++;
-    } else passed++;
+  let cwd = root;
+  if (
+    Deno.uid() === 0 &&
+    !(await userCan(1000, `test -r "$1/deno.json" && test -r "$1/src/main.ts"`, root))
+  ) {
+    cwd = "/tmp/hubify-test-src";
+    console.error(`checkout not readable by uid 1000: running the suite from a copy in ${cwd}`);
+    await Deno.remove(cwd, { recursive: true }).catch(() => {});
+    await Deno.mkdir(cwd, { mode: 0o755 });
+    await Deno.chmod(cwd, 0o755);
+    if (await sh(["cp", "-a", `${root}/.`, cwd]) !== 0) throw new Error("copy failed");
+    await sh(["chmod", "-R", "a+rX", cwd]);
   }
-} catch (e) {
-  console.error(`cannot read the test report ${report}: ${(e as Error).message}`);
-  failed = Math.max(failed, 1);
+
+  const bin = await hubifyBinary();
+  if (bin) env.HUBIFY_BIN = bin;
+  const tested = bin ? `the compiled binary ${bin}` : "source (no runtime to build a binary)";
+  console.error(`integration tests run against ${tested}`);
+
+  // Warm the cache so every module (including npm packages) is there before uid 1000 needs it.
+  const cacheCode = await sh([
+    Deno.execPath(),
+    "cache",
+    "--config",
+    `${cwd}/deno.json`,
+    `${cwd}/src/main.ts`,
+  ], {
+    env,
+    cwd,
+  });
+  if (cacheCode !== 0) {
+    console.error("deno cache failed");
+    Deno.exit(1);
+  }
+  await sh(["chmod", "-R", "a+rX", denoDir]);
+
+  const extra = Deno.args.length ? Deno.args : ["src/", "tests/", "scripts/"];
+  const testCode = await sh([
+    Deno.execPath(),
+    "test",
+    "--allow-all",
+    "--config",
+    `${cwd}/deno.json`,
+    `--junit-path=${report}`,
+    ...extra,
+  ], { env, cwd, stdout: "inherit", stderr: "inherit" });
+
+  let passed = 0;
+  let failed = 0;
+  try {
+    const xml = await Deno.readTextFile(report);
+    for (const m of xml.matchAll(/<testcase\b[^>]*?(\/>|>([\s\S]*?)<\/testcase>)/g)) {
+      const body = m[2] ?? "";
+      if (/<failure\b|<error\b/.test(body)) failed++;
+      else if (/<skipped\b/.test(body)) {
+        // ignored tests: count as failures in CI, where a skipped suite is a failure
+        if (Deno.env.get("CI") === "true") failed++;
+      } else passed++;
+    }
+  } catch (e) {
+    console.error(`cannot read the test report ${report}: ${(e as Error).message}`);
+    failed = Math.max(failed, 1);
+  }
+  if (testCode !== 0 && failed === 0) failed = 1; // the runner failed outside any test case
+  console.log(`integration tests ran against ${tested}`);
+  console.log(`${passed} passed, ${failed} failed`);
+  Deno.exit(failed > 0 ? 1 : 0);
 }
-if (testCode !== 0 && failed === 0) failed = 1; // the runner failed outside any test case
-console.log(`integration tests ran against ${tested}`);
-console.log(`${passed} passed, ${failed} failed`);
-Deno.exit(failed > 0 ? 1 : 0);
+
+if (import.meta.main) await main();

@@ -17,7 +17,7 @@ import type { Config } from "../config/load.ts";
 import { log, streamWriter } from "../log/logger.ts";
 import { applyUmask, runRootStage } from "../launcher/launcher.ts";
 import { type Handover, LAUNCHED_ENV } from "../launcher/self.ts";
-import { startServices } from "../services.ts";
+import { startServices } from "./services.ts";
 import { libc } from "../sys/libc.ts";
 import { VERSION } from "../version.ts";
 
@@ -30,7 +30,7 @@ export async function main(args: string[]): Promise<number> {
   const launched = Deno.env.get(LAUNCHED_ENV);
   if (launched !== undefined) return await runLaunched(launched);
   // A non-root hubify serves in this process: load the server while the command line is parsed.
-  const server = Deno.uid() !== 0 ? import("../run.ts") : undefined;
+  const server = Deno.uid() !== 0 ? import("./serve.ts") : undefined;
   server?.catch(() => {}); // awaited (and reported) below when used
   const [{ parseCli }, { readConfig, redact }] = await Promise.all([
     import("../cli/program.ts"),
@@ -69,7 +69,7 @@ export async function main(args: string[]): Promise<number> {
     args,
   });
   if (code !== null) return code;
-  return await serve(config, server ?? import("../run.ts"));
+  return await serve(config, server ?? import("./serve.ts"));
 }
 
 /**
@@ -82,7 +82,7 @@ export async function main(args: string[]): Promise<number> {
  */
 async function serve(
   config: Config,
-  server: Promise<typeof import("../run.ts")>,
+  server: Promise<typeof import("./serve.ts")>,
   files?: Record<string, string>,
 ): Promise<number> {
   try {
@@ -104,7 +104,7 @@ async function serve(
     ev.preventDefault();
     fatal("uncaught exception", ev.error);
   });
-  let run: typeof import("../run.ts");
+  let run: typeof import("./serve.ts");
   try {
     run = await server;
   } catch (e) {
@@ -121,7 +121,7 @@ async function serve(
  */
 async function runLaunched(json: string): Promise<number> {
   Deno.env.delete(LAUNCHED_ENV);
-  const server = import("../run.ts");
+  const server = import("./serve.ts");
   let handover: Handover;
   try {
     handover = JSON.parse(json);

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { libc } from "./sys/libc.ts";
-import { buildConfig } from "./config/load.ts";
-import { ConfigError } from "./errors.ts";
-import { Logger } from "./log/logger.ts";
+import { libc } from "../sys/libc.ts";
+import { buildConfig } from "../config/load.ts";
+import { ConfigError } from "../errors.ts";
+import { Logger } from "../log/logger.ts";
 import { startServices } from "./services.ts";
 
 // glibc is opened once per process, on first use; opened here, the test leak check does not count it.

@@ -6,16 +6,16 @@
  *
  * @module
  */
-import type { Config } from "./config/load.ts";
-import { assertRunnable, ConfigError } from "./errors.ts";
-import { type HubEnv, HubEnvError, parseHubEnv } from "./hub/env.ts";
-import type { Logger } from "./log/logger.ts";
-import { SECRET_ENV, Supervisor } from "./supervisor/supervisor.ts";
-import { serviceLauncher } from "./supervisor/shim.ts";
-import { Reaper } from "./supervisor/reaper.ts";
-import type { Service } from "./supervisor/service.ts";
-import { exposedListeners, readSocketTables } from "./supervisor/exposure.ts";
-import { libc } from "./sys/libc.ts";
+import type { Config } from "../config/load.ts";
+import { assertRunnable, ConfigError } from "../errors.ts";
+import { type HubEnv, HubEnvError, parseHubEnv } from "../hub/env.ts";
+import type { Logger } from "../log/logger.ts";
+import { SECRET_ENV, Supervisor } from "../supervisor/supervisor.ts";
+import { serviceLauncher } from "../supervisor/shim.ts";
+import { Reaper } from "../supervisor/reaper.ts";
+import type { Service } from "../supervisor/service.ts";
+import { exposedListeners, readSocketTables } from "../supervisor/exposure.ts";
+import { libc } from "../sys/libc.ts";
 
 /** Signals that stop hubify gracefully. */
 export const STOP_SIGNALS: Deno.Signal[] = ["SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT"];

@@ -4,12 +4,12 @@
  *
  * @module
  */
-import type { Config } from "./config/load.ts";
-import { ListenError } from "./errors.ts";
-import type { Logger } from "./log/logger.ts";
-import { createApp } from "./server/app.ts";
-import { HubGate } from "./hub/gate.ts";
-import { IdleRelease } from "./memory/release.ts";
+import type { Config } from "../config/load.ts";
+import { ListenError } from "../errors.ts";
+import type { Logger } from "../log/logger.ts";
+import { createApp } from "../server/app.ts";
+import { HubGate } from "../hub/gate.ts";
+import { IdleRelease } from "../memory/release.ts";
 import { type StartedServices, startServices } from "./services.ts";
 
 /** How long the server waits for the hub's version before it listens anyway, ms. */
