@@ -5,7 +5,15 @@
  * @module
  */
 import { safeParse } from "valibot";
-import { longFlag, OPTIONS, type OptionSpec, type RESTART_POLICIES } from "./options.ts";
+import {
+  longFlag,
+  OPTION_TABLE,
+  type OptionKey,
+  OPTIONS,
+  type OptionSpec,
+  type Parsed,
+  type Settings,
+} from "./options.ts";
 import { detectMode } from "./mode.ts";
 import { hubListenEnv, serviceUrlAddress } from "../hub/env.ts";
 import { ConfigError } from "../errors.ts";
@@ -17,64 +25,64 @@ export interface ServiceConfig {
   /** Name in logs, the API and the `/<name>/` route. */
   name: string;
   /** Command with `{port}`/`{socket}` placeholders; absent for an external service. */
-  command?: string[];
+  command?: Parsed["command"];
   /** Host it listens on. */
-  host: string;
+  host: Parsed["serviceHost"];
   /** Port it listens on; 0 means "pick a free one at start". */
-  port: number;
+  port: Parsed["servicePort"];
   /** Unix socket path instead of host:port. */
-  socket?: string;
+  socket?: Parsed["serviceSocket"];
   /** Extra environment. */
-  env: Record<string, string>;
+  env: Parsed["env"];
   /** HTTP readiness path, else TCP connect. */
-  readyPath?: string;
+  readyPath?: Parsed["readyPath"];
   /** Readiness timeout in seconds. */
-  readyTimeout: number;
+  readyTimeout: Parsed["readyTimeout"];
   /** Restart policy. */
-  restart: typeof RESTART_POLICIES[number];
+  restart: Parsed["restart"];
   /** Crash-loop limit. */
-  maxRestarts: number;
+  maxRestarts: Parsed["maxRestarts"];
   /** SIGTERM → SIGKILL grace period in seconds. */
-  stopTimeout: number;
+  stopTimeout: Parsed["stopTimeout"];
   /** Free text shown by the API. */
   description?: string;
   /** Send the full public path (the service is configured with its base URL). */
-  keepPrefix: boolean;
+  keepPrefix: Parsed["keepPrefix"];
 }
 
-/** The effective configuration. */
-export interface Config {
+/** The settings that describe a service (they go into {@link ServiceConfig}), and `--no-service`. */
+type ServiceKey =
+  | "command"
+  | "serviceName"
+  | "serviceHost"
+  | "servicePort"
+  | "serviceSocket"
+  | "env"
+  | "readyPath"
+  | "readyTimeout"
+  | "restart"
+  | "maxRestarts"
+  | "stopTimeout"
+  | "service";
+
+/**
+ * The effective configuration: the option table's server settings (their types derived from the
+ * table), the decided mode, and the services.
+ */
+export type Config = Omit<Settings, ServiceKey | "mode" | "ip" | "port" | "basePath"> & {
   mode: "standalone" | "jupyterhub";
   modeReason: string;
-  ip: string;
-  port: number;
-  basePath: string;
-  apiPath: string;
-  corsOrigin: string[];
-  keepPrefix: boolean;
-  forwardUser: boolean;
-  /** Seconds a checked token is trusted (JupyterHub mode). */
-  authCache: number;
-  rewrite: "off" | "headers" | "full";
-  startWait: number;
-  requestTimeout: number;
-  idleTimeout: number;
+  /** Address to listen on (default: 0.0.0.0, or the host of `JUPYTERHUB_SERVICE_URL`). */
+  ip: NonNullable<Parsed["ip"]>;
+  /** Port to listen on (default: 8080; 8888 in JupyterHub mode). */
+  port: Parsed["port"];
+  /** The public prefix, with a trailing slash. */
+  basePath: Parsed["basePath"];
   /** Services, the primary (command-line) one first. Empty only with `--no-service` and no file services. */
   services: ServiceConfig[];
   /** True when the primary service is not started by hubify (`--no-service`). */
   external: boolean;
-  user: string;
-  uid: number;
-  gid: number;
-  home?: string;
-  chownHome: boolean;
-  chownRecursive: boolean;
-  chownExtra: string[];
-  umask?: number;
-  logLevel: "debug" | "info" | "warn" | "error";
-  logFormat: "text" | "json";
-  config?: string;
-}
+};
 
 /** Inputs to {@link buildConfig}. */
 export interface ConfigInputs {
@@ -100,7 +108,8 @@ function describe(v: unknown): string {
   return JSON.stringify(s.length > 80 ? s.slice(0, 77) + "..." : s);
 }
 
-function parseOne(spec: OptionSpec, raw: unknown, where: string): unknown {
+function parseOne<K extends OptionKey>(key: K, raw: unknown, where: string): Parsed[K] {
+  const spec = OPTION_TABLE[key];
   const r = safeParse(spec.schema, raw);
   if (r.success) return r.output;
   throw new ConfigError(
@@ -112,7 +121,25 @@ function flagLabel(spec: OptionSpec): string {
   return longFlag(spec) ?? spec.key;
 }
 
-const SERVICE_FILE_KEYS: Record<string, string> = {
+/** Parses `raw` as the setting `key` and stores it. */
+function put<K extends OptionKey>(
+  values: Partial<Parsed>,
+  key: K,
+  raw: unknown,
+  where: string,
+): void {
+  values[key] = parseOne(key, raw, where);
+}
+
+/** The keys the table gives a default. */
+const DEFAULTED = OPTIONS.filter((o) => "default" in o).map((o) => o.key);
+
+/** True once every setting with a default has a value. */
+function settled(values: Partial<Parsed>): values is Settings {
+  return DEFAULTED.every((k) => values[k] !== undefined);
+}
+
+const SERVICE_FILE_KEYS: Record<string, OptionKey> = {
   command: "command",
   host: "serviceHost",
   port: "servicePort",
@@ -127,11 +154,14 @@ const SERVICE_FILE_KEYS: Record<string, string> = {
   keepPrefix: "keepPrefix",
 };
 
-/** A JSON object (not an array, not null), as the config file and its services must be. */
+/** True for a JSON object (not an array, not null), as the config file and its services must be. */
+function isObject(x: unknown): x is Record<string, unknown> {
+  return typeof x === "object" && x !== null && !Array.isArray(x);
+}
+
+/** `x` when it is a JSON object. */
 function asObject(x: unknown): Record<string, unknown> | undefined {
-  return typeof x === "object" && x !== null && !Array.isArray(x)
-    ? x as Record<string, unknown>
-    : undefined;
+  return isObject(x) ? x : undefined;
 }
 
 /**
@@ -148,15 +178,16 @@ function asObject(x: unknown): Record<string, unknown> | undefined {
 export function buildConfig(inputs: ConfigInputs): LoadedConfig {
   const env = inputs.env ?? {};
   const flags = inputs.flags ?? {};
-  const values: Record<string, unknown> = {};
+  const values: Partial<Parsed> = {};
   const sources: Record<string, string> = {};
 
   for (const spec of OPTIONS) {
-    if (spec.default !== undefined) {
-      values[spec.key] = spec.default;
+    if ("default" in spec) {
+      put(values, spec.key, spec.default, `the default of ${spec.key}`);
       sources[spec.key] = "default";
     }
   }
+  if (!settled(values)) throw new Error("a setting with a default has no value");
 
   // 1. config file
   let fileServices: Record<string, unknown> = {};
@@ -181,25 +212,24 @@ export function buildConfig(inputs: ConfigInputs): LoadedConfig {
         const known = OPTIONS.map((o) => o.key).filter((x) => x !== "config").join(", ");
         throw new ConfigError(`unknown key "${k}" in ${where}; known keys: services, ${known}`);
       }
-      values[k] = parseOne(spec, v, `"${k}" in ${where}`);
+      put(values, spec.key, v, `"${k}" in ${where}`);
       sources[k] = `file ${where}`;
     }
   }
 
   // 2. mode, decided on everything but JupyterHub env itself
-  const modeSpec = OPTIONS.find((o) => o.key === "mode")!;
-  for (const name of modeSpec.env) {
+  for (const name of OPTION_TABLE.mode.env) {
     if (env[name] !== undefined && env[name] !== "") {
-      values.mode = parseOne(modeSpec, env[name], name);
+      put(values, "mode", env[name], name);
       sources.mode = `env ${name}`;
       break;
     }
   }
   if (flags.mode !== undefined) {
-    values.mode = parseOne(modeSpec, flags.mode, "--mode");
+    put(values, "mode", flags.mode, "--mode");
     sources.mode = "flag --mode";
   }
-  const decision = detectMode(values.mode as "auto", env);
+  const decision = detectMode(values.mode, env);
 
   // 3. JupyterHub env (only in JupyterHub mode)
   if (decision.mode === "jupyterhub") {
@@ -216,11 +246,7 @@ export function buildConfig(inputs: ConfigInputs): LoadedConfig {
       sources.ip = sources.port = "jupyterhub env JUPYTERHUB_SERVICE_URL";
     }
     if (prefix) {
-      values.basePath = parseOne(
-        OPTIONS.find((o) => o.key === "basePath")!,
-        prefix,
-        "JUPYTERHUB_SERVICE_PREFIX",
-      );
+      put(values, "basePath", prefix, "JUPYTERHUB_SERVICE_PREFIX");
       sources.basePath = "jupyterhub env JUPYTERHUB_SERVICE_PREFIX";
     }
   }
@@ -231,7 +257,7 @@ export function buildConfig(inputs: ConfigInputs): LoadedConfig {
     for (const name of spec.env) {
       const raw = env[name];
       if (raw === undefined || (raw === "" && spec.key !== "chownExtra")) continue;
-      values[spec.key] = parseOne(spec, raw, name);
+      put(values, spec.key, raw, name);
       sources[spec.key] = `env ${name}`;
       break;
     }
@@ -245,7 +271,7 @@ export function buildConfig(inputs: ConfigInputs): LoadedConfig {
   // 5. flags
   for (const spec of OPTIONS) {
     if (spec.key === "mode" || flags[spec.key] === undefined) continue;
-    values[spec.key] = parseOne(spec, flags[spec.key], flagLabel(spec));
+    put(values, spec.key, flags[spec.key], flagLabel(spec));
     sources[spec.key] = `flag ${flagLabel(spec)}`;
   }
   if (inputs.command && inputs.command.length > 0) {
@@ -254,48 +280,41 @@ export function buildConfig(inputs: ConfigInputs): LoadedConfig {
   }
 
   // mode-dependent defaults
-  if (values.ip === undefined) {
-    values.ip = "0.0.0.0";
-    sources.ip = "default";
-  }
+  if (values.ip === undefined) sources.ip = "default";
   if (values.port === undefined) {
-    values.port = decision.mode === "jupyterhub" ? 8888 : 8080;
     sources.port = decision.mode === "jupyterhub" ? "default (jupyterhub mode)" : "default";
   }
-  if (values.basePath === undefined) {
-    values.basePath = "/";
-    sources.basePath = "default";
-  }
+  if (values.basePath === undefined) sources.basePath = "default";
 
   const services = buildServices(values, sources, fileServices, inputs.file?.path ?? "");
   const config: Config = {
     mode: decision.mode,
     modeReason: decision.reason,
-    ip: values.ip as string,
-    port: values.port as number,
-    basePath: values.basePath as string,
-    apiPath: values.apiPath as string,
-    corsOrigin: values.corsOrigin as string[],
-    keepPrefix: values.keepPrefix as boolean,
-    forwardUser: values.forwardUser as boolean,
-    authCache: values.authCache as number,
-    rewrite: values.rewrite as Config["rewrite"],
-    startWait: values.startWait as number,
-    requestTimeout: values.requestTimeout as number,
-    idleTimeout: values.idleTimeout as number,
+    ip: values.ip ?? "0.0.0.0",
+    port: values.port ?? (decision.mode === "jupyterhub" ? 8888 : 8080),
+    basePath: values.basePath ?? "/",
+    apiPath: values.apiPath,
+    corsOrigin: values.corsOrigin,
+    keepPrefix: values.keepPrefix,
+    forwardUser: values.forwardUser,
+    authCache: values.authCache,
+    rewrite: values.rewrite,
+    startWait: values.startWait,
+    requestTimeout: values.requestTimeout,
+    idleTimeout: values.idleTimeout,
     services,
     external: values.service === false,
-    user: values.user as string,
-    uid: values.uid as number,
-    gid: values.gid as number,
-    home: values.home as string | undefined,
-    chownHome: values.chownHome as boolean,
-    chownRecursive: values.chownRecursive as boolean,
-    chownExtra: values.chownExtra as string[],
-    umask: values.umask as number | undefined,
-    logLevel: values.logLevel as Config["logLevel"],
-    logFormat: values.logFormat as Config["logFormat"],
-    config: values.config as string | undefined,
+    user: values.user,
+    uid: values.uid,
+    gid: values.gid,
+    home: values.home,
+    chownHome: values.chownHome,
+    chownRecursive: values.chownRecursive,
+    chownExtra: values.chownExtra,
+    umask: values.umask,
+    logLevel: values.logLevel,
+    logFormat: values.logFormat,
+    config: values.config,
   };
   sources.mode = `${sources.mode} → ${decision.mode} (${decision.reason})`;
   return { config, sources };
@@ -309,33 +328,32 @@ export function nameFromCommand(command: string[]): string {
 }
 
 function buildServices(
-  values: Record<string, unknown>,
+  values: Settings,
   sources: Record<string, string>,
   fileServices: Record<string, unknown>,
   filePath: string,
 ): ServiceConfig[] {
   const out: ServiceConfig[] = [];
-  const command = values.command as string[] | undefined;
+  const command = values.command;
   const external = values.service === false;
-  const nameSpec = OPTIONS.find((o) => o.key === "serviceName")!;
 
-  const fromValues = (v: Record<string, unknown>, name: string, cmd?: string[]): ServiceConfig => ({
+  const fromValues = (v: Settings, name: string, cmd?: string[]): ServiceConfig => ({
     name,
     command: cmd,
-    host: v.serviceHost as string,
-    port: v.servicePort as number,
-    socket: v.serviceSocket as string | undefined,
-    env: v.env as Record<string, string>,
-    readyPath: v.readyPath as string | undefined,
-    readyTimeout: v.readyTimeout as number,
-    restart: v.restart as ServiceConfig["restart"],
-    maxRestarts: v.maxRestarts as number,
-    stopTimeout: v.stopTimeout as number,
-    keepPrefix: v.keepPrefix as boolean,
+    host: v.serviceHost,
+    port: v.servicePort,
+    socket: v.serviceSocket,
+    env: v.env,
+    readyPath: v.readyPath,
+    readyTimeout: v.readyTimeout,
+    restart: v.restart,
+    maxRestarts: v.maxRestarts,
+    stopTimeout: v.stopTimeout,
+    keepPrefix: v.keepPrefix,
   });
 
   if (command || external) {
-    const name = (values.serviceName as string | undefined) ??
+    const name = values.serviceName ??
       (command ? nameFromCommand(command) : "app");
     if (!sources.serviceName) sources.serviceName = "derived";
     out.push(fromValues(values, name, external ? undefined : command));
@@ -343,11 +361,11 @@ function buildServices(
 
   for (const [name, raw] of Object.entries(fileServices)) {
     const where = `services.${name} in ${filePath}`;
-    parseOne(nameSpec, name, `service name "${name}" in ${filePath}`);
+    parseOne("serviceName", name, `service name "${name}" in ${filePath}`);
     if (out.some((s) => s.name === name)) continue; // the command line's service wins
     const obj = asObject(raw);
     if (!obj) throw new ConfigError(`invalid value for ${where}: expected an object`);
-    const v: Record<string, unknown> = { ...values, env: {}, serviceSocket: undefined };
+    const v: Settings = { ...values, env: {}, serviceSocket: undefined };
     let description: string | undefined;
     let cmd: string[] | undefined;
     for (const [k, val] of Object.entries(obj)) {
@@ -363,10 +381,8 @@ function buildServices(
           }`,
         );
       }
-      const spec = OPTIONS.find((o) => o.key === key)!;
-      const parsed = parseOne(spec, val, `"${k}" of ${where}`);
-      if (key === "command") cmd = parsed as string[];
-      else v[key] = parsed;
+      if (key === "command") cmd = parseOne("command", val, `"${k}" of ${where}`);
+      else put(v, key, val, `"${k}" of ${where}`);
     }
     // Services from the file do not inherit the command line's port: without one they get a free one.
     if (obj.port === undefined) v.servicePort = 0;

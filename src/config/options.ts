@@ -102,6 +102,11 @@ const secondsSchema: Schema<number> = v.pipe(
 const idSchema = intSchema(0, 2 ** 32 - 2);
 const pathSchema = v.pipe(v.string(), v.minLength(1));
 
+/** A non-empty array of strings. */
+function isWords(x: unknown): x is string[] {
+  return Array.isArray(x) && x.length > 0 && x.every((w) => typeof w === "string");
+}
+
 /** Service command: a JSON array, or a string split like a shell would (quotes, no expansion). */
 export const commandSchema: Schema<string[]> = v.union([
   v.pipe(v.array(v.string()), v.minLength(1)),
@@ -111,12 +116,8 @@ export const commandSchema: Schema<string[]> = v.union([
       const t = dataset.value.trim();
       if (t.startsWith("[")) {
         try {
-          const parsed = JSON.parse(t);
-          if (
-            Array.isArray(parsed) && parsed.length > 0 && parsed.every((x) => typeof x === "string")
-          ) {
-            return parsed as string[];
-          }
+          const parsed: unknown = JSON.parse(t);
+          if (isWords(parsed)) return parsed;
         } catch { /* reported below */ }
         addIssue({ message: "bad JSON array" });
         return NEVER;
@@ -250,7 +251,19 @@ export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 /** Rewriting levels. */
 export const REWRITE_LEVELS = ["off", "headers", "full"] as const;
 
-function opt<T>(spec: OptionSpec<T>): OptionSpec<T> {
+/**
+ * One table entry, its key kept as a literal and whether it has a default kept in its type, so
+ * that {@link Settings} can be derived from the table.
+ */
+function opt<const K extends string, T>(
+  spec: Omit<OptionSpec<T>, "default"> & { key: K; default: NoInfer<T> },
+): OptionSpec<T> & { key: K; default: T };
+function opt<const K extends string, T>(
+  spec: Omit<OptionSpec<T>, "default"> & { key: K },
+): OptionSpec<T> & { key: K };
+function opt<const K extends string, T>(
+  spec: Omit<OptionSpec<T>, "default"> & { key: K; default?: T },
+): OptionSpec<T> & { key: K } {
   return spec;
 }
 
@@ -262,8 +275,8 @@ function opt<T>(spec: OptionSpec<T>): OptionSpec<T> {
  * OPTIONS.find((o) => o.key === "port")?.env; // ["HUBIFY_PORT"]
  * ```
  */
-export const OPTIONS: OptionSpec[] = [
-  opt({
+const TABLE = {
+  mode: opt({
     key: "mode",
     flag: "--mode <mode>",
     env: ["HUBIFY_MODE"],
@@ -273,7 +286,7 @@ export const OPTIONS: OptionSpec[] = [
     schema: enumSchema(MODES),
     default: "auto",
   }),
-  opt({
+  ip: opt({
     key: "ip",
     flag: "--ip <address>",
     env: ["HUBIFY_IP"],
@@ -283,7 +296,7 @@ export const OPTIONS: OptionSpec[] = [
     allowed: "an IP address or host name",
     schema: hostSchema,
   }),
-  opt({
+  port: opt({
     key: "port",
     flag: "--port <port>",
     env: ["HUBIFY_PORT"],
@@ -293,7 +306,7 @@ export const OPTIONS: OptionSpec[] = [
     allowed: "an integer from 0 to 65535",
     schema: portSchema,
   }),
-  opt({
+  basePath: opt({
     key: "basePath",
     flag: "--base-path <path>",
     env: ["HUBIFY_BASE_PATH"],
@@ -302,7 +315,7 @@ export const OPTIONS: OptionSpec[] = [
     allowed: "a URL path starting with /",
     schema: basePathSchema,
   }),
-  opt({
+  apiPath: opt({
     key: "apiPath",
     flag: "--api-path <path>",
     env: ["HUBIFY_API_PATH"],
@@ -312,7 +325,7 @@ export const OPTIONS: OptionSpec[] = [
     schema: routePathSchema,
     default: "/api",
   }),
-  opt({
+  corsOrigin: opt({
     key: "corsOrigin",
     flag: "--cors-origin <origins>",
     env: ["HUBIFY_CORS_ORIGIN"],
@@ -322,7 +335,7 @@ export const OPTIONS: OptionSpec[] = [
     schema: listSchema,
     default: [],
   }),
-  opt({
+  command: opt({
     key: "command",
     env: ["HUBIFY_COMMAND"],
     group: "Service",
@@ -330,7 +343,7 @@ export const OPTIONS: OptionSpec[] = [
     allowed: "a command line or a JSON array of strings",
     schema: commandSchema,
   }),
-  opt({
+  serviceName: opt({
     key: "serviceName",
     flag: "--service-name <name>",
     env: ["HUBIFY_SERVICE_NAME"],
@@ -339,7 +352,7 @@ export const OPTIONS: OptionSpec[] = [
     allowed: "letters, digits, '.', '_' and '-', starting with a letter or digit",
     schema: v.pipe(v.string(), v.regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/)),
   }),
-  opt({
+  serviceHost: opt({
     key: "serviceHost",
     flag: "--service-host <host>",
     env: ["HUBIFY_SERVICE_HOST"],
@@ -349,7 +362,7 @@ export const OPTIONS: OptionSpec[] = [
     schema: hostSchema,
     default: "127.0.0.1",
   }),
-  opt({
+  servicePort: opt({
     key: "servicePort",
     flag: "--service-port <port>",
     env: ["HUBIFY_SERVICE_PORT"],
@@ -359,7 +372,7 @@ export const OPTIONS: OptionSpec[] = [
     schema: portSchema,
     default: 8081,
   }),
-  opt({
+  serviceSocket: opt({
     key: "serviceSocket",
     flag: "--service-socket <path>",
     env: ["HUBIFY_SERVICE_SOCKET"],
@@ -368,7 +381,7 @@ export const OPTIONS: OptionSpec[] = [
     allowed: "a file path",
     schema: pathSchema,
   }),
-  opt({
+  env: opt({
     key: "env",
     flag: "-e, --env <KEY=VALUE...>",
     env: ["HUBIFY_ENV"],
@@ -378,7 +391,7 @@ export const OPTIONS: OptionSpec[] = [
     schema: envMapSchema,
     default: {},
   }),
-  opt({
+  readyPath: opt({
     key: "readyPath",
     flag: "--ready-path <path>",
     env: ["HUBIFY_READY_PATH"],
@@ -387,7 +400,7 @@ export const OPTIONS: OptionSpec[] = [
     allowed: "a URL path starting with / or {base_url}",
     schema: v.pipe(v.string(), v.trim(), v.regex(/^(\/|\{base_url\})[^\s]*$/)),
   }),
-  opt({
+  readyTimeout: opt({
     key: "readyTimeout",
     flag: "--ready-timeout <seconds>",
     env: ["HUBIFY_READY_TIMEOUT"],
@@ -397,7 +410,7 @@ export const OPTIONS: OptionSpec[] = [
     schema: secondsSchema,
     default: 60,
   }),
-  opt({
+  restart: opt({
     key: "restart",
     flag: "--restart <policy>",
     env: ["HUBIFY_RESTART"],
@@ -407,7 +420,7 @@ export const OPTIONS: OptionSpec[] = [
     schema: enumSchema(RESTART_POLICIES),
     default: "on-failure",
   }),
-  opt({
+  maxRestarts: opt({
     key: "maxRestarts",
     flag: "--max-restarts <n>",
     env: ["HUBIFY_MAX_RESTARTS"],
@@ -417,7 +430,7 @@ export const OPTIONS: OptionSpec[] = [
     schema: intSchema(0, 1000),
     default: 5,
   }),
-  opt({
+  stopTimeout: opt({
     key: "stopTimeout",
     flag: "--stop-timeout <seconds>",
     env: ["HUBIFY_STOP_TIMEOUT"],
@@ -427,7 +440,7 @@ export const OPTIONS: OptionSpec[] = [
     schema: secondsSchema,
     default: 10,
   }),
-  opt({
+  service: opt({
     key: "service",
     flag: "--service",
     negate: "--no-service",
@@ -438,7 +451,7 @@ export const OPTIONS: OptionSpec[] = [
     schema: boolSchema,
     default: true,
   }),
-  opt({
+  keepPrefix: opt({
     key: "keepPrefix",
     flag: "--keep-prefix",
     env: ["HUBIFY_KEEP_PREFIX"],
@@ -448,7 +461,7 @@ export const OPTIONS: OptionSpec[] = [
     schema: boolSchema,
     default: false,
   }),
-  opt({
+  rewrite: opt({
     key: "rewrite",
     flag: "--rewrite <level>",
     env: ["HUBIFY_REWRITE"],
@@ -458,7 +471,7 @@ export const OPTIONS: OptionSpec[] = [
     schema: enumSchema(REWRITE_LEVELS),
     default: "headers",
   }),
-  opt({
+  startWait: opt({
     key: "startWait",
     flag: "--start-wait <seconds>",
     env: ["HUBIFY_START_WAIT"],
@@ -468,7 +481,7 @@ export const OPTIONS: OptionSpec[] = [
     schema: secondsSchema,
     default: 10,
   }),
-  opt({
+  requestTimeout: opt({
     key: "requestTimeout",
     flag: "--request-timeout <seconds>",
     env: ["HUBIFY_REQUEST_TIMEOUT"],
@@ -478,7 +491,7 @@ export const OPTIONS: OptionSpec[] = [
     schema: secondsSchema,
     default: 300,
   }),
-  opt({
+  idleTimeout: opt({
     key: "idleTimeout",
     flag: "--idle-timeout <seconds>",
     env: ["HUBIFY_IDLE_TIMEOUT"],
@@ -489,7 +502,7 @@ export const OPTIONS: OptionSpec[] = [
     schema: v.pipe(numeric(true), v.minValue(0), v.maxValue(86400 * 7)),
     default: 0,
   }),
-  opt({
+  forwardUser: opt({
     key: "forwardUser",
     flag: "--forward-user",
     env: ["HUBIFY_FORWARD_USER"],
@@ -500,7 +513,7 @@ export const OPTIONS: OptionSpec[] = [
     schema: boolSchema,
     default: false,
   }),
-  opt({
+  authCache: opt({
     key: "authCache",
     flag: "--auth-cache <seconds>",
     env: ["HUBIFY_AUTH_CACHE"],
@@ -511,7 +524,7 @@ export const OPTIONS: OptionSpec[] = [
     schema: v.pipe(numeric(true), v.minValue(0), v.maxValue(3600)),
     default: 300,
   }),
-  opt({
+  user: opt({
     key: "user",
     flag: "--user <name>",
     env: ["HUBIFY_USER", "NB_USER"],
@@ -521,7 +534,7 @@ export const OPTIONS: OptionSpec[] = [
     schema: v.pipe(v.string(), v.regex(/^[a-z_][a-z0-9_.-]{0,31}\$?$/i)),
     default: "jovyan",
   }),
-  opt({
+  uid: opt({
     key: "uid",
     flag: "--uid <uid>",
     env: ["HUBIFY_UID", "NB_UID"],
@@ -531,7 +544,7 @@ export const OPTIONS: OptionSpec[] = [
     schema: idSchema,
     default: 1000,
   }),
-  opt({
+  gid: opt({
     key: "gid",
     flag: "--gid <gid>",
     env: ["HUBIFY_GID", "NB_GID"],
@@ -541,7 +554,7 @@ export const OPTIONS: OptionSpec[] = [
     schema: idSchema,
     default: 100,
   }),
-  opt({
+  home: opt({
     key: "home",
     flag: "--home <dir>",
     env: ["HUBIFY_HOME"],
@@ -550,7 +563,7 @@ export const OPTIONS: OptionSpec[] = [
     allowed: "an absolute path",
     schema: v.pipe(v.string(), v.regex(/^\//)),
   }),
-  opt({
+  chownHome: opt({
     key: "chownHome",
     flag: "--chown-home",
     negate: "--no-chown-home",
@@ -562,7 +575,7 @@ export const OPTIONS: OptionSpec[] = [
     schema: boolSchema,
     default: true,
   }),
-  opt({
+  chownRecursive: opt({
     key: "chownRecursive",
     flag: "--chown-recursive",
     env: ["HUBIFY_CHOWN_RECURSIVE"],
@@ -572,7 +585,7 @@ export const OPTIONS: OptionSpec[] = [
     schema: boolSchema,
     default: false,
   }),
-  opt({
+  chownExtra: opt({
     key: "chownExtra",
     flag: "--chown-extra <paths>",
     env: ["HUBIFY_CHOWN_EXTRA", "CHOWN_EXTRA"],
@@ -582,7 +595,7 @@ export const OPTIONS: OptionSpec[] = [
     schema: v.pipe(listSchema, v.array(v.pipe(v.string(), v.regex(/^\//, "must be absolute")))),
     default: [],
   }),
-  opt({
+  umask: opt({
     key: "umask",
     flag: "--umask <mask>",
     env: ["HUBIFY_UMASK", "NB_UMASK"],
@@ -591,7 +604,7 @@ export const OPTIONS: OptionSpec[] = [
     allowed: "octal digits from 0 to 0777",
     schema: umaskSchema,
   }),
-  opt({
+  logLevel: opt({
     key: "logLevel",
     flag: "--log-level <level>",
     env: ["HUBIFY_LOG_LEVEL"],
@@ -601,7 +614,7 @@ export const OPTIONS: OptionSpec[] = [
     schema: enumSchema(LOG_LEVELS),
     default: "info",
   }),
-  opt({
+  logFormat: opt({
     key: "logFormat",
     flag: "--log-format <format>",
     env: ["HUBIFY_LOG_FORMAT"],
@@ -611,7 +624,7 @@ export const OPTIONS: OptionSpec[] = [
     schema: enumSchema(["text", "json"] as const),
     default: "text",
   }),
-  opt({
+  config: opt({
     key: "config",
     flag: "--config <file>",
     env: ["HUBIFY_CONFIG"],
@@ -620,11 +633,38 @@ export const OPTIONS: OptionSpec[] = [
     allowed: "a path to a JSON file",
     schema: pathSchema,
   }),
-];
+};
+
+/** Every setting's parsed value, by key: its schema's output. */
+export type Parsed = { [K in keyof typeof TABLE]: v.InferOutput<typeof TABLE[K]["schema"]> };
+
+/**
+ * The option table, typed as a map from each key to an entry whose schema yields that key's
+ * value: the annotation is checked against the literal above (not a cast), and lets code that is
+ * generic in the key (`parseOne` in `load.ts`) keep the key and its value type together.
+ */
+export const OPTION_TABLE: { [K in keyof Parsed]: OptionSpec<Parsed[K]> & { key: K } } = TABLE;
+
+/** The table as a list, in its order. */
+export const OPTIONS: Option[] = Object.values(OPTION_TABLE);
+
+/** The option table's type. */
+export type OptionTable = typeof OPTION_TABLE;
+/** A setting's key. */
+export type OptionKey = keyof OptionTable;
+/** One entry of the table. */
+export type Option = OptionTable[OptionKey];
+
+/** The settings the table gives a default. */
+export type DefaultedKey = {
+  [K in keyof typeof TABLE]: typeof TABLE[K] extends { default: unknown } ? K : never;
+}[keyof typeof TABLE];
+/** Every setting once merged: present when the table has a default, else maybe absent. */
+export type Settings = Pick<Parsed, DefaultedKey> & Partial<Omit<Parsed, DefaultedKey>>;
 
 /** Looks up an option by key; throws on unknown keys (a programming error). */
 export function optionByKey(key: string): OptionSpec {
-  const o = OPTIONS.find((x) => x.key === key);
+  const o: OptionSpec | undefined = OPTIONS.find((x) => x.key === key);
   if (!o) throw new Error(`unknown option key ${key}`);
   return o;
 }
