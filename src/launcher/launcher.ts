@@ -20,7 +20,7 @@ import type { Logger } from "../log/logger.ts";
 import { type LaunchPlan, parsePasswd, type PathMode, planLaunch, unreadableBy } from "./plan.ts";
 import { type Handover, LAUNCHED_ENV, selfCommand, sourceFiles } from "./self.ts";
 import { ConfigError } from "../errors.ts";
-import { exitStatus } from "../supervisor/service.ts";
+import { exitStatus } from "../supervisor/process.ts";
 import { type Libc, libc, SysError } from "../sys/libc.ts";
 import { NoFollow, UnsafePathError } from "./nofollow.ts";
 

@@ -11,6 +11,9 @@ import { backoffDelay, shouldRestart, STABLE_RUN_MS } from "./backoff.ts";
 import { substitute } from "./command.ts";
 import { type Endpoint, freePort, nextProbeDelay, probe } from "./readiness.ts";
 import type { Launch } from "./shim.ts";
+import { exitStatus, portTaken, pumpLines, Tail } from "./process.ts";
+
+export { exitStatus };
 
 /** Lifecycle state of a service. */
 export type ServiceState = "starting" | "ready" | "restarting" | "failed" | "stopped";
@@ -51,47 +54,6 @@ export interface ServiceOptions {
   launch?: (argv: string[], env: Record<string, string>) => Launch;
   /** Called each time the service becomes ready (e.g. to check where it listens). */
   onReady?: (service: Service) => void;
-}
-
-const SIGNALS: Record<string, number> = {
-  SIGHUP: 1,
-  SIGINT: 2,
-  SIGQUIT: 3,
-  SIGKILL: 9,
-  SIGUSR1: 10,
-  SIGSEGV: 11,
-  SIGUSR2: 12,
-  SIGPIPE: 13,
-  SIGALRM: 14,
-  SIGTERM: 15,
-};
-
-/** Exit status the way a shell reports it: the code, or 128+signal number. */
-export function exitStatus(s: Deno.CommandStatus): number {
-  if (s.signal) return 128 + (SIGNALS[s.signal] ?? 0);
-  return s.code;
-}
-
-/** Why `host:port` cannot be listened on (e.g. "already in use"), or undefined when it can. */
-function portTaken(host: string, port: number): string | undefined {
-  try {
-    Deno.listen({ hostname: host, port }).close();
-    return undefined;
-  } catch (e) {
-    if (e instanceof Deno.errors.AddrInUse) return "already in use";
-    // Not ours to judge (e.g. a name that does not resolve here): the service will say.
-    return undefined;
-  }
-}
-
-/** Keeps the last `max` lines of output. */
-class Tail {
-  lines: string[] = [];
-  constructor(private max: number) {}
-  push(line: string) {
-    this.lines.push(line);
-    if (this.lines.length > this.max) this.lines.shift();
-  }
 }
 
 /**
@@ -306,28 +268,11 @@ export class Service {
     child.status.then((s) => this.#onExit(child, s));
   }
 
-  async #pump(stream: ReadableStream<Uint8Array>, name: "stdout" | "stderr") {
-    let rest = "";
-    const emit = (line: string) => {
+  #pump(stream: ReadableStream<Uint8Array>, name: "stdout" | "stderr") {
+    return pumpLines(stream, (line) => {
       this.#tail.push(line);
       this.#log.service(this.config.name, name, line);
-    };
-    try {
-      for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-        rest += chunk;
-        let i: number;
-        while ((i = rest.indexOf("\n")) >= 0) {
-          emit(rest.slice(0, i).replace(/\r$/, ""));
-          rest = rest.slice(i + 1);
-        }
-        // Very long lines without newline are flushed in pieces rather than held in memory.
-        if (rest.length > 16384) {
-          emit(rest);
-          rest = "";
-        }
-      }
-    } catch { /* stream closed */ }
-    if (rest) emit(rest);
+    });
   }
 
   async #awaitReady(child: Deno.ChildProcess) {
