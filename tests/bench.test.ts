@@ -145,7 +145,10 @@ Deno.test({
     );
     const rows = out.split("\n").filter((l) => /^\s*\d+\.\d % {2}/.test(l));
     assert.ok(rows.length > 20, out);
-    assert.ok(rows.some((l) => /proxy\/http1\.ts:\d+$/.test(l)), "hubify's upstream client");
+    assert.ok(
+      rows.some((l) => /proxy\/(pool|wire|body)\.ts:\d+$/.test(l)),
+      "hubify's upstream client",
+    );
     assert.ok(rows.some((l) => / {2}op_write$/.test(l)), "Deno's socket write op");
     const shares = rows.map((l) => Number(l.trim().split(" ")[0]));
     assert.ok(shares.every((x, i) => i === 0 || x <= shares[i - 1]), "sorted by self time");

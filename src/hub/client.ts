@@ -179,6 +179,7 @@ export class HubClient {
       body,
     });
     if (r.status >= 500) {
+      await r.body?.cancel();
       throw new HubUnavailable(`the hub answered ${r.status} to the token exchange`);
     }
     if (r.status !== 200) {
@@ -205,7 +206,11 @@ export class HubClient {
     const r = await this.#fetch("/user", {
       headers: { authorization: `token ${token}`, accept: "application/json" },
     });
-    if (r.status >= 500) throw new HubUnavailable(`the hub answered ${r.status} to a token check`);
+    if (r.status >= 500) {
+      // An unread body keeps its connection: a hub in trouble would pile them up.
+      await r.body?.cancel();
+      throw new HubUnavailable(`the hub answered ${r.status} to a token check`);
+    }
     let user: HubUser | null = null;
     if (r.status === 200) {
       const j = await r.json().catch(() => null);
