@@ -20,9 +20,10 @@ export type CliAction =
     json?: boolean;
   }
   | { kind: "version" }
+  | { kind: "presets"; json: boolean }
   | { kind: "exit"; code: number; output: string; error: string };
 
-const SUBCOMMANDS = new Set(["run", "config", "version", "doctor", "help"]);
+const SUBCOMMANDS = new Set(["run", "config", "version", "doctor", "presets", "help"]);
 
 /** Long and short flags that take a value (for legacy-argument scanning). */
 export function valueFlags(): Set<string> {
@@ -129,6 +130,7 @@ export function parseCli(argv: string[]): CliAction {
       "\nOther commands:\n" +
         "  hubify config [options] [-- command]   print the effective configuration and its sources\n" +
         "  hubify doctor [options] [-- command]   check the set-up (--json for machines)\n" +
+        "  hubify presets [--json]                list the apps hubify knows how to run\n" +
         "  hubify version                         print the version\n" +
         "\nEvery option can also be set in the environment (names in brackets) or in the --config file.\n",
     );
@@ -148,6 +150,16 @@ export function parseCli(argv: string[]): CliAction {
           action = { kind: "config", flags: collectFlags(cmd), command, notes };
         }),
     ),
+  );
+  program.addCommand(
+    new Command("presets")
+      .description("list the apps hubify knows how to run (--preset), and what each needs")
+      .option("--json", "print the presets as JSON")
+      .exitOverride()
+      .configureOutput({ writeOut: (s) => (out += s), writeErr: (s) => (err += s) })
+      .action((o: { json?: boolean }) => {
+        action = { kind: "presets", json: o.json === true };
+      }),
   );
   program.addCommand(
     new Command("version").description("print hubify's version").action(() => {

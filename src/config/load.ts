@@ -15,6 +15,7 @@ import {
   type Settings,
 } from "./options.ts";
 import { detectMode } from "./mode.ts";
+import { type Preset, PRESET_NAMES, presetByName, PRESETS } from "./presets.ts";
 import { hubListenEnv, serviceUrlAddress } from "../hub/env.ts";
 import { ConfigError } from "../errors.ts";
 
@@ -48,10 +49,13 @@ export interface ServiceConfig {
   description?: string;
   /** Send the full public path (the service is configured with its base URL). */
   keepPrefix: Parsed["keepPrefix"];
+  /** The preset it was filled in from, if any. */
+  preset?: string;
 }
 
 /** The settings that describe a service (they go into {@link ServiceConfig}), and `--no-service`. */
 type ServiceKey =
+  | "preset"
   | "command"
   | "serviceName"
   | "serviceHost"
@@ -295,7 +299,8 @@ export function buildConfig(inputs: ConfigInputs): LoadedConfig {
     basePath: values.basePath ?? "/",
     apiPath: values.apiPath,
     corsOrigin: values.corsOrigin,
-    keepPrefix: values.keepPrefix,
+    // What the primary service does, a preset's choice included.
+    keepPrefix: services[0]?.keepPrefix ?? values.keepPrefix,
     forwardUser: values.forwardUser,
     authCache: values.authCache,
     rewrite: values.rewrite,
@@ -327,6 +332,29 @@ export function nameFromCommand(command: string[]): string {
   return base.slice(0, 63) || "app";
 }
 
+/** The settings a preset fills in unless they were given. */
+type PresetKey = "command" | "keepPrefix" | "readyPath" | "readyTimeout";
+
+/**
+ * `s` filled in from preset `p`: its command, prefix handling and readiness unless `given` says
+ * they were set explicitly, and its environment under the service's own.
+ */
+function withPreset(
+  s: ServiceConfig,
+  p: Preset,
+  given: (key: PresetKey) => boolean,
+): ServiceConfig {
+  return {
+    ...s,
+    command: given("command") ? s.command : [...p.command],
+    keepPrefix: given("keepPrefix") ? s.keepPrefix : p.keepPrefix,
+    readyPath: given("readyPath") ? s.readyPath : p.readyPath,
+    readyTimeout: given("readyTimeout") ? s.readyTimeout : p.readyTimeout ?? s.readyTimeout,
+    env: { ...p.env, ...s.env },
+    preset: p.name,
+  };
+}
+
 function buildServices(
   values: Settings,
   sources: Record<string, string>,
@@ -336,6 +364,7 @@ function buildServices(
   const out: ServiceConfig[] = [];
   const command = values.command;
   const external = values.service === false;
+  const presets = values.preset.map((n) => PRESETS[n]);
 
   const fromValues = (v: Settings, name: string, cmd?: string[]): ServiceConfig => ({
     name,
@@ -352,11 +381,30 @@ function buildServices(
     keepPrefix: v.keepPrefix,
   });
 
-  if (command || external) {
+  if (command || external || presets.length) {
+    const first = presets[0];
     const name = values.serviceName ??
-      (command ? nameFromCommand(command) : "app");
-    if (!sources.serviceName) sources.serviceName = "derived";
-    out.push(fromValues(values, name, external ? undefined : command));
+      (first ? first.name : command ? nameFromCommand(command) : "app");
+    if (!sources.serviceName) sources.serviceName = first ? `preset ${first.name}` : "derived";
+    let primary = fromValues(values, name, external ? undefined : command);
+    if (first) {
+      const given = (k: PresetKey) =>
+        k === "command" ? command !== undefined : (sources[k] ?? "default") !== "default";
+      primary = withPreset(primary, first, given);
+      for (const k of ["command", "keepPrefix", "readyPath", "readyTimeout"] as const) {
+        if (!given(k)) sources[k] = `preset ${first.name}`;
+      }
+      if (external) primary.command = undefined;
+    }
+    out.push(primary);
+  }
+  // More presets: each its own service at <prefix><name>/, on a free port.
+  for (const p of presets.slice(1)) {
+    if (out.some((s) => s.name === p.name)) {
+      throw new ConfigError(`--preset ${p.name} is given twice; each service needs its own name`);
+    }
+    const v: Settings = { ...values, env: {}, serviceSocket: undefined, servicePort: 0 };
+    out.push(withPreset(fromValues(v, p.name), p, () => false));
   }
 
   for (const [name, raw] of Object.entries(fileServices)) {
@@ -368,15 +416,27 @@ function buildServices(
     const v: Settings = { ...values, env: {}, serviceSocket: undefined };
     let description: string | undefined;
     let cmd: string[] | undefined;
+    let preset: Preset | undefined;
     for (const [k, val] of Object.entries(obj)) {
       if (k === "description") {
         description = String(val);
         continue;
       }
+      if (k === "preset") {
+        preset = typeof val === "string" ? presetByName(val) : undefined;
+        if (!preset) {
+          throw new ConfigError(
+            `invalid value for "preset" of ${where}: ${describe(val)}; expected one of ${
+              PRESET_NAMES.join(", ")
+            }`,
+          );
+        }
+        continue;
+      }
       const key = SERVICE_FILE_KEYS[k];
       if (!key) {
         throw new ConfigError(
-          `unknown key "${k}" in ${where}; known keys: description, ${
+          `unknown key "${k}" in ${where}; known keys: description, preset, ${
             Object.keys(SERVICE_FILE_KEYS).join(", ")
           }`,
         );
@@ -386,7 +446,12 @@ function buildServices(
     }
     // Services from the file do not inherit the command line's port: without one they get a free one.
     if (obj.port === undefined) v.servicePort = 0;
-    out.push({ ...fromValues(v, name, cmd), description });
+    let svc: ServiceConfig = { ...fromValues(v, name, cmd), description };
+    if (preset) {
+      const given = (k: PresetKey) => Object.keys(obj).some((fk) => SERVICE_FILE_KEYS[fk] === k);
+      svc = withPreset(svc, preset, given);
+    }
+    out.push(svc);
   }
 
   const ports = new Map<number, string>();

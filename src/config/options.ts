@@ -13,6 +13,7 @@
 // 10 MiB less resident (measured from source with Deno 2.9.6), and both count for every start-up
 // (see the start-up rows of `deno task bench`). Errors are ours (`allowed`), not the library's.
 import * as v from "valibot";
+import { PRESET_NAMES } from "./presets.ts";
 
 /** Help groups, in the order `--help` prints them. */
 export const GROUPS = [
@@ -333,6 +334,18 @@ const TABLE = {
     description: "comma-separated origins allowed to call the API cross-origin (default: none)",
     allowed: "a comma-separated list of origins",
     schema: listSchema,
+    default: [],
+  }),
+  preset: opt({
+    key: "preset",
+    flag: "--preset <name...>",
+    env: ["HUBIFY_PRESET"],
+    group: "Service",
+    description:
+      "run a known app with the flags it needs behind hubify (repeatable: the first at the " +
+      "prefix, the others at <prefix><name>/; list them with hubify presets)",
+    allowed: `preset names (${PRESET_NAMES.join(", ")})`,
+    schema: v.pipe(listSchema, v.array(v.picklist(PRESET_NAMES))),
     default: [],
   }),
   command: opt({

@@ -17,7 +17,7 @@ import type { Config } from "../config/load.ts";
 import { log, streamWriter } from "../log/logger.ts";
 import { applyUmask, runRootStage } from "../launcher/launcher.ts";
 import { type Handover, LAUNCHED_ENV } from "../launcher/self.ts";
-import { startServices } from "./services.ts";
+import { assertPresetPrograms, startServices } from "./services.ts";
 import { libc } from "../sys/libc.ts";
 import { VERSION } from "../version.ts";
 
@@ -47,6 +47,12 @@ export async function main(args: string[]): Promise<number> {
     case "version":
       print(`hubify ${VERSION}\n`);
       return 0;
+    case "presets": {
+      const { presetRows, presetsText } = await import("../cli/presets.ts");
+      const rows = presetRows(Deno.env.get("PATH"));
+      print(action.json ? JSON.stringify(rows, null, 2) + "\n" : presetsText(rows));
+      return 0;
+    }
   }
   const { config, sources } = await readConfig({ flags: action.flags, command: action.command });
   log.configure({ level: config.logLevel, format: config.logFormat });
@@ -62,6 +68,8 @@ export async function main(args: string[]): Promise<number> {
   }
   log.debug(`mode ${config.mode} (${config.modeReason})`);
   assertRunnable(config);
+  // Before the root stage touches anything: a preset's missing program is one line.
+  assertPresetPrograms(config.services, Deno.env.toObject());
   const code = await runRootStage({
     config,
     userExplicit,

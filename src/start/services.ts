@@ -6,12 +6,13 @@
  *
  * @module
  */
-import type { Config } from "../config/load.ts";
+import type { Config, ServiceConfig } from "../config/load.ts";
+import { presetByName } from "../config/presets.ts";
 import { assertRunnable, ConfigError } from "../errors.ts";
 import { type HubEnv, HubEnvError, parseHubEnv } from "../hub/env.ts";
 import type { Logger } from "../log/logger.ts";
 import { SECRET_ENV, Supervisor } from "../supervisor/supervisor.ts";
-import { serviceLauncher } from "../supervisor/shim.ts";
+import { findOnPath, serviceLauncher } from "../supervisor/shim.ts";
 import { Reaper } from "../supervisor/reaper.ts";
 import type { Service } from "../supervisor/service.ts";
 import { exposedListeners, readSocketTables } from "../supervisor/exposure.ts";
@@ -69,6 +70,7 @@ export interface StartedServices {
 export function startServices(opts: StartOptions): StartedServices {
   const { config, logger } = opts;
   assertRunnable(config);
+  assertPresetPrograms(config.services, opts.env ?? Deno.env.toObject());
   let hub: HubEnv | undefined;
   if (config.mode === "jupyterhub") {
     try {
@@ -120,6 +122,29 @@ export function startServices(opts: StartOptions): StartedServices {
     if (n) logger.info(`ended ${n} orphaned process(es) the services left behind`);
   };
   return { supervisor, hub, tls, signalled, stop, release, close: () => stop().then(release) };
+}
+
+/**
+ * A preset's program must be installed: one line naming it and how to install it, before anything
+ * starts, rather than a service that fails over and over. (The user's own command instead of the
+ * preset's is checked the same way.)
+ */
+export function assertPresetPrograms(
+  services: ServiceConfig[],
+  env: Record<string, string>,
+): void {
+  for (const s of services) {
+    const preset = s.preset ? presetByName(s.preset) : undefined;
+    const program = s.command?.[0];
+    if (!preset || !program || program.includes("/")) continue;
+    const path = s.env.PATH ?? env.PATH;
+    if (findOnPath(program, path)) continue;
+    throw new ConfigError(
+      `service ${s.name} (preset ${preset.name}): ${program} is not installed (not on PATH ${
+        path ?? "(unset)"
+      }); install it: ${preset.needs.install}`,
+    );
+  }
 }
 
 /** Warns once per service that listens beyond loopback on its TCP port. */

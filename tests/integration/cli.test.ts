@@ -122,3 +122,34 @@ Deno.test("cli: legacy jupyterhub-singleuser arguments are recognised and logged
   assert.match(p.output, /legacy argument: --debug: honoured as --log-level=debug/);
   assert.match(p.output, /DEBUG/);
 });
+
+Deno.test("cli: a preset whose program is missing is one line naming it, before anything is touched", async () => {
+  const home = `${await Deno.makeTempDir()}/would-be-home`;
+  const p = hubify(["--preset", "code-server", "--port", "0"], {
+    env: { PATH: "/usr/bin:/bin", HUBIFY_HOME: home },
+  });
+  assert.equal((await p.done()).code, 2);
+  assert.equal(
+    p.output.trim(),
+    "hubify: service code-server (preset code-server): code-server is not installed (not on " +
+      "PATH /usr/bin:/bin); install it: curl -fsSL https://code-server.dev/install.sh | sh " +
+      "(or npm install -g code-server)",
+  );
+  await assert.rejects(Deno.stat(home), "the root stage did not run");
+});
+
+Deno.test("cli: hubify presets lists them; config --preset shows the expansion", async () => {
+  const list = hubify(["presets", "--json"], { env: { PATH: "/usr/bin:/bin" } });
+  assert.equal((await list.done()).code, 0);
+  const rows = JSON.parse(list.output) as { name: string; needs: string }[];
+  assert.deepEqual(rows.slice(0, 3).map((r) => r.name), ["jupyterlab", "notebook", "code-server"]);
+  const cfg = hubify(["config", "--preset", "jupyterlab", "--preset", "code-server"]);
+  assert.equal((await cfg.done()).code, 0);
+  const { config, sources } = JSON.parse(cfg.output);
+  assert.deepEqual(
+    config.services.map((s: { name: string; preset: string; port: number }) => [s.name, s.port]),
+    [["jupyterlab", 8081], ["code-server", 0]],
+  );
+  assert.equal(config.services[0].command[0], "jupyter-lab");
+  assert.equal(sources.command, "preset jupyterlab");
+});

@@ -1,0 +1,200 @@
+/**
+ * Presets: what a team would otherwise rediscover per app — the command and the flags that make
+ * the app take hubify's prefix, listen on loopback only, and leave authentication to hubify while
+ * keeping the app's own CSRF protection. `--preset <name>` (or `"preset"` per service in the config
+ * file) fills in a service; anything set explicitly still wins, and a command after `--` replaces
+ * the preset's while its environment, prefix handling and readiness still apply. Pure data and a
+ * pure expansion; `hubify presets` prints the table.
+ *
+ * How each app takes its prefix decides `keepPrefix`: apps configured with their base URL
+ * (`{base_url}`) get the full path; apps that only use relative URLs get it stripped.
+ *
+ * @module
+ */
+
+/** One app's recipe. */
+export interface Preset {
+  name: string;
+  /** One line for `hubify presets`. */
+  description: string;
+  /** The program that must be on PATH, and how to install it. */
+  needs: { program: string; install: string };
+  /** The command, with `{port}`, `{host}`, `{base_url}` placeholders. */
+  command: string[];
+  /** Send the full public path: the app is told its base URL. */
+  keepPrefix: boolean;
+  /** HTTP path that answers once the app is ready (else a TCP connect). */
+  readyPath?: string;
+  /** Seconds the app may take to become ready. */
+  readyTimeout?: number;
+  /** Environment for the app (placeholders allowed): settings some apps take only this way. */
+  env?: Record<string, string>;
+  /** The app cannot run as the user (it must be started with `--uid 0`). */
+  needsRoot?: string;
+  /** What hubify relies on for safety, for people reading `hubify presets`. */
+  safety: string;
+}
+
+/** Jupyter Server flags shared by JupyterLab and Notebook 7. */
+const JUPYTER_SERVER = [
+  "--no-browser",
+  "--ServerApp.ip=127.0.0.1",
+  "--ServerApp.port={port}",
+  "--ServerApp.base_url={base_url}",
+  // hubify authenticates; the app's token and password are off, its XSRF checks stay on.
+  "--IdentityProvider.token=",
+  "--ServerApp.password=",
+];
+
+/** Every preset, by name. */
+export const PRESETS: Record<string, Preset> = {
+  jupyterlab: {
+    name: "jupyterlab",
+    description: "JupyterLab 4",
+    needs: { program: "jupyter-lab", install: "pip install jupyterlab" },
+    command: ["jupyter-lab", ...JUPYTER_SERVER],
+    keepPrefix: true,
+    readyPath: "{base_url}api/status",
+    readyTimeout: 90,
+    safety: "loopback only; token and password off (hubify authenticates); XSRF checks kept",
+  },
+  notebook: {
+    name: "notebook",
+    description: "Jupyter Notebook 7",
+    needs: { program: "jupyter-notebook", install: "pip install notebook" },
+    command: ["jupyter-notebook", ...JUPYTER_SERVER],
+    keepPrefix: true,
+    readyPath: "{base_url}api/status",
+    readyTimeout: 90,
+    safety: "loopback only; token and password off (hubify authenticates); XSRF checks kept",
+  },
+  "code-server": {
+    name: "code-server",
+    description: "VS Code in the browser (code-server)",
+    needs: {
+      program: "code-server",
+      install: "curl -fsSL https://code-server.dev/install.sh | sh (or npm install -g code-server)",
+    },
+    command: [
+      "code-server",
+      "--auth",
+      "none",
+      "--bind-addr",
+      "127.0.0.1:{port}",
+      "--disable-telemetry",
+      "--disable-update-check",
+    ],
+    keepPrefix: false,
+    readyPath: "/healthz",
+    readyTimeout: 60,
+    safety: "loopback only; its own auth off (hubify authenticates)",
+  },
+  rstudio: {
+    name: "rstudio",
+    description: "RStudio Server (rserver)",
+    needs: { program: "rserver", install: "the rstudio-server package from Posit" },
+    command: [
+      "rserver",
+      "--www-address=127.0.0.1",
+      "--www-port={port}",
+      "--www-root-path={base_url}",
+      "--auth-none=1",
+      "--www-frame-origin=same",
+      "--server-daemonize=0",
+    ],
+    keepPrefix: false,
+    readyTimeout: 60,
+    safety: "loopback only; its own auth off (hubify authenticates); framed by its origin only",
+  },
+  wetty: {
+    name: "wetty",
+    description: "a terminal in the browser (WeTTY)",
+    needs: { program: "wetty", install: "npm install -g wetty" },
+    command: ["wetty", "--host", "127.0.0.1", "--port", "{port}", "--base", "{base_url}"],
+    keepPrefix: true,
+    readyTimeout: 30,
+    needsRoot: "WeTTY starts a local login shell only as root: run hubify with --uid 0",
+    safety: "loopback only; login through hubify",
+  },
+  ttyd: {
+    name: "ttyd",
+    description: "a terminal in the browser (ttyd)",
+    needs: { program: "ttyd", install: "apt-get install ttyd (or a release binary)" },
+    command: ["ttyd", "--interface", "127.0.0.1", "--port", "{port}", "--writable", "bash"],
+    keepPrefix: false,
+    readyTimeout: 30,
+    safety: "loopback only; login through hubify",
+  },
+  "node-red": {
+    name: "node-red",
+    description: "Node-RED",
+    needs: { program: "node-red", install: "npm install -g node-red" },
+    command: ["node-red", "--port", "{port}", "-D", "uiHost=127.0.0.1"],
+    keepPrefix: false,
+    readyTimeout: 60,
+    safety: "loopback only (uiHost); editor login through hubify",
+  },
+  streamlit: {
+    name: "streamlit",
+    description: "Streamlit (give your app: hubify --preset streamlit -- streamlit run app.py)",
+    needs: { program: "streamlit", install: "pip install streamlit" },
+    command: ["streamlit", "hello"],
+    keepPrefix: true,
+    readyPath: "{base_url}_stcore/health",
+    readyTimeout: 60,
+    // Streamlit reads every server setting from the environment too: they hold when the command
+    // is replaced by the user's own `streamlit run app.py`.
+    env: {
+      STREAMLIT_SERVER_ADDRESS: "127.0.0.1",
+      STREAMLIT_SERVER_PORT: "{port}",
+      STREAMLIT_SERVER_BASE_URL_PATH: "{base_url}",
+      STREAMLIT_SERVER_HEADLESS: "true",
+      STREAMLIT_SERVER_ENABLE_XSRF_PROTECTION: "true",
+      STREAMLIT_BROWSER_GATHER_USAGE_STATS: "false",
+    },
+    safety: "loopback only; XSRF protection on",
+  },
+  gradio: {
+    name: "gradio",
+    description: "Gradio (give your app: hubify --preset gradio -- python3 app.py)",
+    needs: { program: "python3", install: "pip install gradio" },
+    command: ["python3", "app.py"],
+    keepPrefix: false,
+    readyTimeout: 60,
+    env: {
+      GRADIO_SERVER_NAME: "127.0.0.1",
+      GRADIO_SERVER_PORT: "{port}",
+      GRADIO_ROOT_PATH: "{base_url}",
+      GRADIO_ANALYTICS_ENABLED: "False",
+    },
+    safety: "loopback only; login through hubify",
+  },
+  grafana: {
+    name: "grafana",
+    description: "Grafana (anonymous inside, since hubify authenticates)",
+    needs: { program: "grafana", install: "the grafana package from Grafana Labs" },
+    command: ["grafana", "server", "--homepath", "/usr/share/grafana"],
+    keepPrefix: true,
+    readyPath: "{base_url}api/health",
+    readyTimeout: 60,
+    env: {
+      GF_SERVER_HTTP_ADDR: "127.0.0.1",
+      GF_SERVER_HTTP_PORT: "{port}",
+      GF_SERVER_ROOT_URL: "%(protocol)s://%(domain)s:%(http_port)s{base_url}",
+      GF_SERVER_SERVE_FROM_SUB_PATH: "true",
+      GF_AUTH_ANONYMOUS_ENABLED: "true",
+      GF_AUTH_ANONYMOUS_ORG_ROLE: "Admin",
+      GF_AUTH_DISABLE_LOGIN_FORM: "true",
+      GF_ANALYTICS_REPORTING_ENABLED: "false",
+    },
+    safety: "loopback only; anonymous Admin inside (hubify authenticates); CSRF checks kept",
+  },
+};
+
+/** The preset names, in the order `hubify presets` lists them. */
+export const PRESET_NAMES = Object.keys(PRESETS);
+
+/** The preset called `name`, or undefined. */
+export function presetByName(name: string): Preset | undefined {
+  return Object.hasOwn(PRESETS, name) ? PRESETS[name] : undefined;
+}
