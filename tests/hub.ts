@@ -246,3 +246,59 @@ export async function loginAndOpen(
   }
   return p;
 }
+
+/** The status line of a raw WebSocket handshake for `path` through the hub, with `headers`. */
+export async function wsHandshake(
+  hubUrl: string,
+  path: string,
+  headers: Record<string, string>,
+): Promise<number> {
+  const u = new URL(hubUrl);
+  const conn = await Deno.connect({ hostname: u.hostname, port: Number(u.port) });
+  let req =
+    `GET ${path} HTTP/1.1\r\nHost: ${u.host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+    `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n`;
+  for (const [k, v] of Object.entries(headers)) req += `${k}: ${v}\r\n`;
+  await conn.write(new TextEncoder().encode(req + "\r\n"));
+  const buf = new Uint8Array(4096);
+  const n = await conn.read(buf);
+  conn.close();
+  return Number(
+    /^HTTP\/1\.1 (\d{3})/.exec(new TextDecoder().decode(buf.subarray(0, n ?? 0)))?.[1] ?? 0,
+  );
+}
+
+/**
+ * Checks that alice's server at `path` (HTTP) and `wsPath` (a WebSocket) refuses anonymous
+ * callers and bob: 403 for API clients and upgrades, a redirect to the hub's login for an
+ * anonymous browser. Throws with what was answered otherwise.
+ */
+export async function assertOthersRefused(hub: Hub, path: string, wsPath: string): Promise<void> {
+  const bob = await userToken(hub, "bob");
+  const expect = async (what: string, status: number, want: number) => {
+    if (status !== want) throw new Error(`${what}: ${status}, expected ${want}`);
+  };
+  const anon = await fetch(`${hub.url}${path}`, { headers: { accept: "application/json" } });
+  await anon.body?.cancel();
+  await expect(`anonymous ${path}`, anon.status, 403);
+  const browser = await fetch(`${hub.url}${path}`, {
+    headers: { accept: "text/html" },
+    redirect: "manual",
+  });
+  await browser.body?.cancel();
+  const to = browser.headers.get("location") ?? "";
+  if (browser.status !== 302 || !to.includes("/hub/api/oauth2/authorize")) {
+    throw new Error(`anonymous browser at ${path}: ${browser.status} to ${to}`);
+  }
+  const asBob = await fetch(`${hub.url}${path}`, {
+    headers: { authorization: `token ${bob}`, accept: "application/json" },
+  });
+  await asBob.body?.cancel();
+  await expect(`bob at ${path}`, asBob.status, 403);
+  await expect(`anonymous WebSocket ${wsPath}`, await wsHandshake(hub.url, wsPath, {}), 403);
+  await expect(
+    `bob's WebSocket ${wsPath}`,
+    await wsHandshake(hub.url, `${wsPath}${wsPath.includes("?") ? "&" : "?"}token=${bob}`, {}),
+    403,
+  );
+}

@@ -5,7 +5,15 @@
  */
 import assert from "node:assert/strict";
 import { Browser, type Page } from "../browser.ts";
-import { hubAvailable, HUBS, loginAndOpen, startHub, userToken, waitReady } from "../hub.ts";
+import {
+  hubAvailable,
+  HUBS,
+  loginAndOpen,
+  startHub,
+  userToken,
+  waitReady,
+  wsHandshake,
+} from "../hub.ts";
 import { alive, IN_CI, procStat, readRest, until } from "../helpers.ts";
 
 function echo(p: Page): { target: string; method: string; headers: Record<string, string> } {
@@ -16,26 +24,6 @@ function echo(p: Page): { target: string; method: string; headers: Record<string
       `not the service's echo (status ${p.status} at ${p.url}): ${p.text.slice(0, 300)}`,
     );
   }
-}
-
-async function wsHandshake(
-  hubUrl: string,
-  path: string,
-  headers: Record<string, string>,
-): Promise<number> {
-  const u = new URL(hubUrl);
-  const conn = await Deno.connect({ hostname: u.hostname, port: Number(u.port) });
-  let req =
-    `GET ${path} HTTP/1.1\r\nHost: ${u.host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-    `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n`;
-  for (const [k, v] of Object.entries(headers)) req += `${k}: ${v}\r\n`;
-  await conn.write(new TextEncoder().encode(req + "\r\n"));
-  const buf = new Uint8Array(4096);
-  const n = await conn.read(buf);
-  conn.close();
-  return Number(
-    /^HTTP\/1\.1 (\d{3})/.exec(new TextDecoder().decode(buf.subarray(0, n ?? 0)))?.[1] ?? 0,
-  );
 }
 
 function wsEcho(url: string, message: string): Promise<string> {

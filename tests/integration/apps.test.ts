@@ -1,0 +1,97 @@
+/**
+ * Real apps from their registries, each started by its preset behind hubify under JupyterHub 6 and
+ * used in headless Chromium: the app's main page renders and its WebSocket works; anonymous
+ * callers and another user are refused, for HTTP and WebSocket. (JupyterLab has its own file:
+ * `jupyterlab.test.ts`.) `.ci/run` installs them in venvs under /opt.
+ */
+import assert from "node:assert/strict";
+import { Chromium, chromiumAvailable, chromiumLogin } from "../chromium.ts";
+import { assertOthersRefused, hubAvailable, HUBS, startHub } from "../hub.ts";
+import { runCellScript } from "../jupyter.ts";
+import { FIXTURES, IN_CI } from "../helpers.ts";
+
+const hub6 = HUBS.find((h) => h.version.startsWith("6."))!;
+const LAB = "/opt/hubify-jupyterlab";
+const STREAMLIT = "/opt/hubify-streamlit";
+
+function installed(file: string): boolean {
+  try {
+    return Deno.statSync(file).isFile;
+  } catch {
+    return false;
+  }
+}
+
+function ready(program: string): boolean {
+  return chromiumAvailable() && hubAvailable(hub6) && installed(program);
+}
+
+Deno.test({
+  name: `apps: Jupyter Notebook 7 by --preset notebook under JupyterHub ${hub6.version}`,
+  ignore: !ready(`${LAB}/bin/jupyter-notebook`) && !IN_CI,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    assert.ok(ready(`${LAB}/bin/jupyter-notebook`), "Notebook 7 is installed by .ci/run");
+    const hub = await startHub({
+      release: hub6,
+      extraArgs: ["--preset", "notebook"],
+      command: [],
+      environment: { PATH: `${LAB}/bin:/usr/bin:/bin` },
+    });
+    const browser = await Chromium.launch();
+    try {
+      await chromiumLogin(browser, hub.url, "alice", "/user/alice/tree", "true");
+      // Notebook 7's file browser rendered (its own frontend, served under the kept prefix).
+      await browser.waitFor(`document.querySelector(".jp-DirListing-content")`, 60_000);
+      assert.equal(await browser.eval<string>("location.pathname"), "/user/alice/tree");
+      const result = await browser.eval<string>(
+        runCellScript("/user/alice/", "alice", "print(6 * 7)"),
+      );
+      assert.equal(result, "42\n");
+      await assertOthersRefused(
+        hub,
+        "/user/alice/api/contents",
+        "/user/alice/api/events/subscribe",
+      );
+    } finally {
+      await browser.close();
+      await hub.stop();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    `apps: Streamlit by --preset streamlit with the user's own app under JupyterHub ${hub6.version}`,
+  ignore: !ready(`${STREAMLIT}/bin/streamlit`) && !IN_CI,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    assert.ok(ready(`${STREAMLIT}/bin/streamlit`), "Streamlit is installed by .ci/run");
+    // The user's command replaces the preset's `streamlit hello`; the preset's environment (port,
+    // loopback, base URL, XSRF on) still applies.
+    const hub = await startHub({
+      release: hub6,
+      extraArgs: ["--preset", "streamlit"],
+      command: ["streamlit", "run", `${FIXTURES}/streamlit_app.py`],
+      environment: { PATH: `${STREAMLIT}/bin:/usr/bin:/bin` },
+    });
+    const browser = await Chromium.launch();
+    try {
+      // The app's text arrives over Streamlit's WebSocket (/_stcore/stream under the prefix).
+      await chromiumLogin(
+        browser,
+        hub.url,
+        "alice",
+        "/user/alice/",
+        `document.body.innerText.includes("the answer is") && document.body.innerText.includes("42")`,
+      );
+      assert.match(await browser.eval<string>("document.body.innerText"), /hubify streamlit/);
+      await assertOthersRefused(hub, "/user/alice/_stcore/health", "/user/alice/_stcore/stream");
+    } finally {
+      await browser.close();
+      await hub.stop();
+    }
+  },
+});
