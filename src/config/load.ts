@@ -351,6 +351,7 @@ function withPreset(
     readyPath: given("readyPath") ? s.readyPath : p.readyPath,
     readyTimeout: given("readyTimeout") ? s.readyTimeout : p.readyTimeout ?? s.readyTimeout,
     env: { ...p.env, ...s.env },
+    description: s.description ?? p.description,
     preset: p.name,
   };
 }

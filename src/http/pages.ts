@@ -55,6 +55,29 @@ function json(status: number, obj: unknown, headers: Record<string, string> = {}
   });
 }
 
+/** One row of the services page. */
+export interface ServiceLink {
+  name: string;
+  /** Where people open it (the service's public prefix). */
+  url: string;
+  status: string;
+  description: string;
+}
+
+/**
+ * The services page: every service this server runs, linked, for people (the same list as JSON is
+ * `/api/services` for machines). Everything shown is escaped.
+ */
+export function servicesPage(services: ServiceLink[]): Response {
+  const rows = services.map((s) =>
+    `<li><a href="${escapeHtml(s.url)}">${escapeHtml(s.name)}</a> ` +
+    `<span class="muted">${escapeHtml(s.status)}${
+      s.description ? ` · ${escapeHtml(s.description)}` : ""
+    }</span></li>`
+  ).join("");
+  return page(200, "Services", `<h1>Services</h1><ul>${rows}</ul>`);
+}
+
 /** 503 while a service (re)starts: a refreshing page for browsers, JSON with Retry-After otherwise. */
 export function startingResponse(
   req: Request,

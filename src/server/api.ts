@@ -2,13 +2,14 @@
  * hubify's own API, at exact paths under the API path (`/p/api`, `/p/api/services`,
  * `/p/api/health`, `/p/api/health/live`, `/p/api/metrics`); any other path below it is the
  * service's. The status and health routes answer without credentials (the hub's probe and
- * orchestrators' checks); services and metrics need the gate's blessing.
+ * orchestrators' checks); services and metrics need the gate's blessing. `/p/api/services` is also
+ * the services page for a browser: each service linked at its prefix.
  *
  * @module
  */
 import type { Hono } from "hono";
 import type { Gate } from "../http/admission.ts";
-import { OWN_HEADERS } from "../http/pages.ts";
+import { OWN_HEADERS, servicesPage, wantsHtml } from "../http/pages.ts";
 import { VERSION } from "../version.ts";
 import type { Metrics } from "./metrics.ts";
 import type { Routes } from "./upstreams.ts";
@@ -66,6 +67,18 @@ export function installApi<E extends object>(app: Hono<E>, o: ApiOptions): void 
   app.get(`${api}/services`, async (c) => {
     const refused = await denied(c.req.raw, `${api}/services`);
     if (refused) return refused;
+    if (wantsHtml(c.req.raw)) {
+      // For people: the same list, linked (with several presets, the way to find the others).
+      return servicesPage(routes.all.map((r) => {
+        const s = r.service.status();
+        return {
+          name: s.name,
+          url: r.service.baseUrl,
+          status: s.status,
+          description: s.description ?? "",
+        };
+      }));
+    }
     const services: Record<string, unknown> = {};
     for (const r of routes.all) {
       const s = r.service.status();

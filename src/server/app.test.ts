@@ -119,7 +119,7 @@ function setup(opts: {
       ...config.services[0],
       ...s,
     })),
-  ].map((c) => new StandIn(c));
+  ].map((c, i) => new StandIn(c, i === 0 ? config.basePath : `${config.basePath}${c.name}/`));
   return { config, services };
 }
 
@@ -170,6 +170,19 @@ Deno.test("app: the API reports status, services, health and metrics; other API 
     assert.equal(live.headers.get("cache-control"), "no-store");
     assert.match(live.headers.get("x-hubify-version") ?? "", /^\d+\.\d+\.\d+/);
 
+    // For a browser, the same list is a page linking each service at its prefix, escaped.
+    services[1].config.description = "<b>docs</b> & more";
+    const page = await app.fetch(req("/p/api/services", { headers: { accept: "text/html" } }), {
+      remote: "1",
+      proto: "http",
+    });
+    assert.equal(page.headers.get("content-type"), "text/html; charset=utf-8");
+    const html = await page.text();
+    assert.match(html, /<li><a href="\/p\/">app<\/a> <span class="muted">ready<\/span><\/li>/);
+    assert.match(
+      html,
+      /<a href="\/p\/docs\/">docs<\/a> <span class="muted">failed · &#60;b&#62;docs&#60;\/b&#62; &#38; more/,
+    );
     // Not one of the exact API paths: the service's.
     const other = await json(await app.fetch(req("/p/api/kernels?x=1"), undefined!));
     assert.equal(other.target, "/api/kernels?x=1");

@@ -95,3 +95,49 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: `apps: JupyterLab beside Streamlit (--preset jupyterlab --preset streamlit), one server`,
+  ignore: !(ready(`${LAB}/bin/jupyter-lab`) && ready(`${STREAMLIT}/bin/streamlit`)) && !IN_CI,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    assert.ok(ready(`${LAB}/bin/jupyter-lab`) && ready(`${STREAMLIT}/bin/streamlit`));
+    const hub = await startHub({
+      release: hub6,
+      extraArgs: ["--preset", "jupyterlab", "--preset", "streamlit"],
+      command: [],
+      environment: { PATH: `${LAB}/bin:${STREAMLIT}/bin:/usr/bin:/bin` },
+    });
+    const browser = await Chromium.launch();
+    try {
+      // The first preset is the server's root...
+      await chromiumLogin(
+        browser,
+        hub.url,
+        "alice",
+        "/user/alice/lab",
+        `document.querySelector("#jp-main-dock-panel")`,
+      );
+      // ...the page that lists the services links the other at <prefix><name>/...
+      await browser.goto(`${hub.url}/user/alice/api/services`);
+      await browser.waitFor(`document.querySelectorAll("li a").length === 2`);
+      const links = await browser.eval<string[]>(
+        `[...document.querySelectorAll("li a")].map((a) => a.textContent + " " + a.getAttribute("href"))`,
+      );
+      assert.deepEqual(links, ["jupyterlab /user/alice/", "streamlit /user/alice/streamlit/"]);
+      // ...where Streamlit's own demo renders over its WebSocket, under that prefix.
+      await browser.eval(`document.querySelector("a[href='/user/alice/streamlit/']").click()`);
+      await browser.waitFor(`document.body.innerText.includes("Welcome to Streamlit")`, 60_000);
+      assert.equal(await browser.eval<string>("location.pathname"), "/user/alice/streamlit/");
+      await assertOthersRefused(
+        hub,
+        "/user/alice/streamlit/_stcore/health",
+        "/user/alice/streamlit/_stcore/stream",
+      );
+    } finally {
+      await browser.close();
+      await hub.stop();
+    }
+  },
+});
