@@ -51,11 +51,20 @@ export interface ServiceConfig {
   keepPrefix: Parsed["keepPrefix"];
   /** The preset it was filled in from, if any. */
   preset?: string;
+  /** What it speaks: HTTP (proxied), or raw TCP reached through WebSockets. */
+  protocol: Parsed["protocol"];
+  /** A tcp service's static files (its web client), served at its prefix. */
+  files?: Parsed["files"];
+  /** Where a tcp service's bare prefix sends browsers (relative). */
+  index?: Parsed["index"];
 }
 
 /** The settings that describe a service (they go into {@link ServiceConfig}), and `--no-service`. */
 type ServiceKey =
   | "preset"
+  | "protocol"
+  | "files"
+  | "index"
   | "command"
   | "serviceName"
   | "serviceHost"
@@ -152,6 +161,9 @@ const SERVICE_FILE_KEYS: Record<string, OptionKey> = {
   environment: "env",
   readyPath: "readyPath",
   readyTimeout: "readyTimeout",
+  protocol: "protocol",
+  files: "files",
+  index: "index",
   restart: "restart",
   maxRestarts: "maxRestarts",
   stopTimeout: "stopTimeout",
@@ -333,7 +345,15 @@ export function nameFromCommand(command: string[]): string {
 }
 
 /** The settings a preset fills in unless they were given. */
-type PresetKey = "command" | "keepPrefix" | "readyPath" | "readyTimeout";
+type PresetKey =
+  | "command"
+  | "keepPrefix"
+  | "readyPath"
+  | "readyTimeout"
+  | "serviceSocket"
+  | "protocol"
+  | "files"
+  | "index";
 
 /**
  * `s` filled in from preset `p`: its command, prefix handling and readiness unless `given` says
@@ -352,6 +372,10 @@ function withPreset(
     readyTimeout: given("readyTimeout") ? s.readyTimeout : p.readyTimeout ?? s.readyTimeout,
     env: { ...p.env, ...s.env },
     description: s.description ?? p.description,
+    socket: given("serviceSocket") ? s.socket : p.socket ?? s.socket,
+    protocol: given("protocol") ? s.protocol : p.protocol ?? s.protocol,
+    files: given("files") ? s.files : p.files ?? s.files,
+    index: given("index") ? s.index : p.index ?? s.index,
     preset: p.name,
   };
 }
@@ -380,6 +404,9 @@ function buildServices(
     maxRestarts: v.maxRestarts,
     stopTimeout: v.stopTimeout,
     keepPrefix: v.keepPrefix,
+    protocol: v.protocol,
+    files: v.files,
+    index: v.index,
   });
 
   if (command || external || presets.length) {
@@ -395,6 +422,11 @@ function buildServices(
       for (const k of ["command", "keepPrefix", "readyPath", "readyTimeout"] as const) {
         if (!given(k)) sources[k] = `preset ${first.name}`;
       }
+      for (const k of ["serviceSocket", "protocol", "files", "index"] as const) {
+        if (!given(k) && first[k === "serviceSocket" ? "socket" : k] !== undefined) {
+          sources[k] = `preset ${first.name}`;
+        }
+      }
       if (external) primary.command = undefined;
     }
     out.push(primary);
@@ -404,7 +436,15 @@ function buildServices(
     if (out.some((s) => s.name === p.name)) {
       throw new ConfigError(`--preset ${p.name} is given twice; each service needs its own name`);
     }
-    const v: Settings = { ...values, env: {}, serviceSocket: undefined, servicePort: 0 };
+    const v: Settings = {
+      ...values,
+      env: {},
+      serviceSocket: undefined,
+      servicePort: 0,
+      protocol: "http",
+      files: undefined,
+      index: undefined,
+    };
     out.push(withPreset(fromValues(v, p.name), p, () => false));
   }
 
@@ -414,7 +454,14 @@ function buildServices(
     if (out.some((s) => s.name === name)) continue; // the command line's service wins
     const obj = asObject(raw);
     if (!obj) throw new ConfigError(`invalid value for ${where}: expected an object`);
-    const v: Settings = { ...values, env: {}, serviceSocket: undefined };
+    const v: Settings = {
+      ...values,
+      env: {},
+      serviceSocket: undefined,
+      protocol: "http",
+      files: undefined,
+      index: undefined,
+    };
     let description: string | undefined;
     let cmd: string[] | undefined;
     let preset: Preset | undefined;

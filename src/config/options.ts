@@ -251,6 +251,8 @@ export const RESTART_POLICIES = ["never", "on-failure", "always"] as const;
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 /** Rewriting levels. */
 export const REWRITE_LEVELS = ["off", "headers", "full"] as const;
+/** What a service speaks. */
+export const PROTOCOLS = ["http", "tcp"] as const;
 
 /**
  * One table entry, its key kept as a literal and whether it has a default kept in its type, so
@@ -390,9 +392,41 @@ const TABLE = {
     flag: "--service-socket <path>",
     env: ["HUBIFY_SERVICE_SOCKET"],
     group: "Service",
-    description: "reach the service over this unix socket instead of TCP ({socket} in the command)",
-    allowed: "a file path",
+    description: "reach the service over this unix socket instead of TCP ({socket} in the " +
+      'command); "auto": a socket in a private directory hubify makes',
+    allowed: 'a file path, or "auto"',
     schema: pathSchema,
+  }),
+  protocol: opt({
+    key: "protocol",
+    flag: "--protocol <protocol>",
+    env: ["HUBIFY_PROTOCOL"],
+    group: "Service",
+    description: "what the service speaks: http, or tcp (raw TCP reached through a WebSocket at " +
+      "any path under its prefix, e.g. a VNC server for noVNC)",
+    allowed: PROTOCOLS.join(", "),
+    schema: enumSchema(PROTOCOLS),
+    default: "http",
+  }),
+  files: opt({
+    key: "files",
+    flag: "--files <dir>",
+    env: ["HUBIFY_FILES"],
+    group: "Service",
+    description: "with --protocol tcp: serve the static files of this directory at the " +
+      "service's prefix (the web client, e.g. noVNC's /usr/share/novnc)",
+    allowed: "a directory path",
+    schema: v.pipe(v.string(), v.regex(/^\//)),
+  }),
+  index: opt({
+    key: "index",
+    flag: "--index <path>",
+    env: ["HUBIFY_INDEX"],
+    group: "Service",
+    description: "with --protocol tcp: where the service's bare prefix sends browsers (relative, " +
+      "placeholders allowed), e.g. vnc.html?path={base_path}websockify",
+    allowed: "a relative path with an optional query",
+    schema: v.pipe(v.string(), v.regex(/^[^/\s][^\s]*$/)),
   }),
   env: opt({
     key: "env",

@@ -3,6 +3,7 @@ import { buildConfig, ConfigError } from "./load.ts";
 import { PRESET_NAMES, PRESETS } from "./presets.ts";
 
 const REQUIRED = [
+  "desktop",
   "jupyterlab",
   "notebook",
   "code-server",
@@ -19,8 +20,12 @@ Deno.test("presets: every app the field asks for, each bound to loopback and tol
   for (const name of REQUIRED) assert.ok(PRESET_NAMES.includes(name), name);
   for (const p of Object.values(PRESETS)) {
     const words = [...p.command, ...Object.values(p.env ?? {})].join(" ");
-    assert.match(words, /127\.0\.0\.1/, `${p.name} listens on loopback only`);
-    assert.match(words, /\{port\}/, `${p.name} takes hubify's port`);
+    if (p.socket) {
+      assert.match(words, /\{socket\}/, `${p.name} listens on hubify's unix socket only`);
+    } else {
+      assert.match(words, /127\.0\.0\.1/, `${p.name} listens on loopback only`);
+      assert.match(words, /\{port\}/, `${p.name} takes hubify's port`);
+    }
     // An app that keeps the prefix must be told it; one that gets it stripped must not be.
     assert.equal(
       /\{base_url\}/.test(words),

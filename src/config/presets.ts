@@ -33,6 +33,14 @@ export interface Preset {
   needsRoot?: string;
   /** What hubify relies on for safety, for people reading `hubify presets`. */
   safety: string;
+  /** The service's unix socket (`auto`: one in a private directory hubify makes). */
+  socket?: string;
+  /** What the app speaks (default http). */
+  protocol?: "http" | "tcp";
+  /** A tcp service's web client files. */
+  files?: string;
+  /** Where the bare prefix sends browsers. */
+  index?: string;
 }
 
 /** Jupyter Server flags shared by JupyterLab and Notebook 7. */
@@ -105,6 +113,43 @@ export const PRESETS: Record<string, Preset> = {
     keepPrefix: false,
     readyTimeout: 60,
     safety: "loopback only; its own auth off (hubify authenticates); framed by its origin only",
+  },
+  desktop: {
+    name: "desktop",
+    description: "a Linux desktop in the browser: TigerVNC, bridged by hubify to noVNC",
+    needs: {
+      program: "tigervncserver",
+      install: "apt-get install tigervnc-standalone-server novnc, and a desktop (e.g. xfce4) or " +
+        "xterm for the session",
+    },
+    // The X session is the system's (/etc/X11/Xtigervnc-session): a desktop if one is installed,
+    // else a terminal. The server ends with its session; hubify restarts it.
+    command: [
+      "tigervncserver",
+      "-fg",
+      "-autokill",
+      "yes",
+      "-localhost",
+      "yes",
+      "-rfbport",
+      "-1",
+      "-rfbunixpath",
+      "{socket}",
+      "-SecurityTypes",
+      "None",
+      "-geometry",
+      "1280x800",
+      "-depth",
+      "24",
+    ],
+    keepPrefix: false,
+    readyTimeout: 30,
+    socket: "auto",
+    protocol: "tcp",
+    files: "/usr/share/novnc",
+    index: "vnc.html?autoconnect=true&reconnect=true&resize=remote&path={base_path}websockify",
+    safety: "VNC only on a unix socket in a private directory (no TCP port another local user " +
+      "could reach), no VNC password: hubify authenticates the WebSocket",
   },
   wetty: {
     name: "wetty",

@@ -617,3 +617,68 @@ Deno.test("app: an unexpected error is a 500 page and one log line, not a crash"
     await up.server.shutdown();
   }
 });
+
+Deno.test("app: a raw-TCP service — its index, its web client's files, and WebSockets bridged to it", async () => {
+  const up = upstream();
+  const tcp = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const accepted = (async () => {
+    for await (const c of tcp) {
+      await c.write(new TextEncoder().encode("RFB 003.008\n"));
+      c.close();
+    }
+  })();
+  const files = await Deno.makeTempDir();
+  await Deno.writeTextFile(`${files}/vnc.html`, "<title>noVNC</title>");
+  const { config, services } = setup({
+    port: up.port,
+    services: [{
+      name: "desktop",
+      port: tcp.addr.port,
+      protocol: "tcp",
+      files,
+      index: "vnc.html?autoconnect=true&path={base_path}websockify",
+    }],
+  });
+  const app = createApp({ config, supervisor: { services }, logger: log });
+  const front = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    (r, info) => app.fetch(r, { remote: info.remoteAddr.hostname, proto: "http" }),
+  );
+  const base = `http://127.0.0.1:${front.addr.port}`;
+  try {
+    const index = await fetch(`${base}/p/desktop/`, { redirect: "manual" });
+    await index.body?.cancel();
+    assert.equal(index.status, 302);
+    assert.equal(
+      index.headers.get("location"),
+      "/p/desktop/vnc.html?autoconnect=true&path=p/desktop/websockify",
+    );
+    const page = await fetch(`${base}/p/desktop/vnc.html`);
+    assert.equal(await page.text(), "<title>noVNC</title>");
+    const missing = await fetch(`${base}/p/desktop/nope.js`);
+    assert.equal(missing.status, 404);
+    await missing.body?.cancel();
+    const ws = new WebSocket(`ws://127.0.0.1:${front.addr.port}/p/desktop/websockify`, ["binary"]);
+    ws.binaryType = "arraybuffer";
+    const greeting = await new Promise<string>((resolve, reject) => {
+      ws.onmessage = (e) => resolve(new TextDecoder().decode(new Uint8Array(e.data)));
+      ws.onerror = () => reject(new Error("websocket failed"));
+    });
+    assert.equal(greeting, "RFB 003.008\n");
+    await new Promise((r) => (ws.onclose = r));
+    // Without files, a plain request to a raw-TCP service says what it is.
+    services[1].config.files = undefined;
+    const plain = await app.fetch(req("/p/desktop/x"), undefined!);
+    assert.equal(plain.status, 400);
+    assert.deepEqual(await plain.json(), {
+      error: "Bad request: desktop speaks raw TCP; connect to it with a WebSocket",
+    });
+  } finally {
+    await front.shutdown();
+    tcp.close();
+    await accepted.catch(() => {});
+    app.close();
+    await up.server.shutdown();
+    await Deno.remove(files, { recursive: true });
+  }
+});

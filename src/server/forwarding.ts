@@ -6,7 +6,8 @@
  * 2. admit: the gate's {@link Decision}; an admitted request carries its {@link Admission};
  * 3. route: which service (`routes.ts`), or a redirect to the slash form;
  * 4. {@link awaitReady}: a service still starting is waited for (bounded), a failed one is not;
- * 5. forward: HTTP or WebSocket to the service (`proxy/forward.ts`);
+ * 5. forward: HTTP or WebSocket to the service (`proxy/forward.ts`); for a raw-TCP service, a
+ *    WebSocket bridged to it (`proxy/tcp.ts`), its index redirect, or its web client's files;
  * 6. {@link failure}: the one place errors become statuses — 502 (unreachable, bad answer),
  *    504 (no answer in time), 499 in logs and metrics when the client went away first.
  *
@@ -22,6 +23,10 @@ import {
 import type { Logger } from "../log/logger.ts";
 import { forward, UpstreamError } from "../proxy/forward.ts";
 import { resolvePath } from "../proxy/prefix.ts";
+import { bridgeTcp } from "../proxy/tcp.ts";
+import { isWebSocket } from "../http/request.ts";
+import { substitute } from "../supervisor/command.ts";
+import { serveFile } from "./files.ts";
 import { CLIENT_GONE } from "../proxy/wire.ts";
 import { CLIENT_CLOSED, type Metrics } from "./metrics.ts";
 import { matchRoute } from "./routes.ts";
@@ -124,6 +129,33 @@ export function proxyPath(o: ProxyPathOptions) {
     return unavailableResponse(req, e.status, name, reason);
   }
 
+  /**
+   * Step 5 for a raw-TCP service: a WebSocket is bridged to it; its bare prefix sends browsers to
+   * its index; other GETs are its web client's files.
+   */
+  async function rawTcp(req: Request, route: Route, rest: string, prefix: string) {
+    const cfg = route.service.config;
+    if (isWebSocket(req)) {
+      return await bridgeTcp(req, {
+        connect: () => routes.pool(route).pool.connect(),
+        onActivity,
+        onOpen: onWsOpen,
+        onClose: onWsClose,
+        onBytes,
+      });
+    }
+    if (rest === "/" && cfg.index) {
+      const [to] = substitute([cfg.index], { port: 0, host: cfg.host, baseUrl: prefix });
+      return redirect(prefix + to);
+    }
+    if (cfg.files) return await serveFile(req, cfg.files, rest);
+    return errorResponse(
+      req,
+      400,
+      `Bad request: ${cfg.name} speaks raw TCP; connect to it with a WebSocket`,
+    );
+  }
+
   return async (req: Request, conn: ConnEnv | undefined): Promise<Response> => {
     const at = locate(req);
     if (at instanceof Response) return at;
@@ -148,6 +180,11 @@ export function proxyPath(o: ProxyPathOptions) {
     const keep = route.service.config.keepPrefix;
     const started = performance.now();
     try {
+      if (route.service.config.protocol === "tcp") {
+        const res = await rawTcp(req, route, rest, prefix);
+        metrics.observe(res.status, (performance.now() - started) / 1000);
+        return res;
+      }
       const res = await forward(routes.pool(route), {
         req,
         target: (keep ? at.path : rest) + admission.query,

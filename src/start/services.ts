@@ -83,8 +83,9 @@ export function startServices(opts: StartOptions): StartedServices {
     if (!opts.env) { for (const k of SECRET_ENV) Deno.env.delete(k); }
   }
   const tls = hub?.ssl ? readTls(hub.ssl, opts.files ?? {}) : undefined;
+  const { services, dirs: socketDirs } = autoSockets(config.services);
   const supervisor = new Supervisor({
-    services: config.services,
+    services,
     logger,
     baseUrl: config.basePath,
     launch: serviceLauncher(),
@@ -113,6 +114,11 @@ export function startServices(opts: StartOptions): StartedServices {
   }
   supervisor.start();
   const release = () => {
+    for (const dir of socketDirs.splice(0)) {
+      try {
+        Deno.removeSync(dir, { recursive: true });
+      } catch { /* already gone */ }
+    }
     for (const [sig, h] of handlers.splice(0)) Deno.removeSignalListener(sig, h);
     reaper?.stop();
   };
@@ -145,6 +151,25 @@ export function assertPresetPrograms(
       }); install it: ${preset.needs.install}`,
     );
   }
+}
+
+/**
+ * `--service-socket auto`: each such service gets a socket in a directory of its own that only
+ * this user can enter (mode 0700), made now and removed at the end. A loopback TCP port is open to
+ * every local user; a socket there is not, which matters for apps with no login of their own.
+ */
+export function autoSockets(
+  services: ServiceConfig[],
+): { services: ServiceConfig[]; dirs: string[] } {
+  const dirs: string[] = [];
+  const out = services.map((s) => {
+    if (s.socket !== "auto") return s;
+    const dir = Deno.makeTempDirSync({ prefix: "hubify-" });
+    Deno.chmodSync(dir, 0o700);
+    dirs.push(dir);
+    return { ...s, socket: `${dir}/${s.name}.sock` };
+  });
+  return { services: out, dirs };
 }
 
 /** Warns once per service that listens beyond loopback on its TCP port. */

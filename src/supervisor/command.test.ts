@@ -13,6 +13,7 @@ Deno.test("substitute: placeholders, escapes, unknown braces kept", () => {
       "--base",
       "{base_url}",
       "{prefix}x",
+      "path={base_path}websockify",
     ], p),
     [
       "srv",
@@ -23,6 +24,7 @@ Deno.test("substitute: placeholders, escapes, unknown braces kept", () => {
       "--base",
       "/user/a/",
       "/user/a/x",
+      "path=user/a/websockify",
     ],
   );
   assert.deepEqual(substitute(['{"a": 1}', "{{port}}", "{nope}"], p), [
