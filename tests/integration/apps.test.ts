@@ -141,3 +141,52 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    `apps: a Linux desktop by --preset desktop (TigerVNC, noVNC) under JupyterHub ${hub6.version}`,
+  ignore: !(ready("/usr/bin/tigervncserver") && installed("/usr/share/novnc/vnc.html")) &&
+    !IN_CI,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    assert.ok(
+      ready("/usr/bin/tigervncserver") && installed("/usr/share/novnc/vnc.html"),
+      "TigerVNC, noVNC and xterm are installed by .ci/run",
+    );
+    const hub = await startHub({
+      release: hub6,
+      extraArgs: ["--preset", "desktop"],
+      command: [],
+      environment: { PATH: "/usr/local/bin:/usr/bin:/bin" },
+    });
+    const browser = await Chromium.launch();
+    try {
+      // The bare prefix sends the browser to noVNC, which connects over hubify's bridge.
+      await chromiumLogin(
+        browser,
+        hub.url,
+        "alice",
+        "/user/alice/",
+        `document.documentElement.classList.contains("noVNC_connected")`,
+      );
+      assert.equal(await browser.eval<string>("location.pathname"), "/user/alice/vnc.html");
+      // The desktop's pixels arrived: the session's window on the root, not one flat colour.
+      await browser.waitFor(
+        `(() => {
+          const c = document.querySelector("#noVNC_container canvas");
+          if (!c || c.width < 100) return false;
+          const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+          const seen = new Set();
+          for (let i = 0; i < d.length; i += 4 * 97) seen.add((d[i] << 16) | (d[i + 1] << 8) | d[i + 2]);
+          return seen.size > 1;
+        })()`,
+        60_000,
+      );
+      await assertOthersRefused(hub, "/user/alice/vnc.html", "/user/alice/websockify");
+    } finally {
+      await browser.close();
+      await hub.stop();
+    }
+  },
+});
