@@ -190,3 +190,108 @@ Deno.test({
     }
   },
 });
+
+const NODE_RED = "/opt/hubify-node-red/node_modules/.bin";
+
+Deno.test({
+  name: `apps: Node-RED by --preset node-red under JupyterHub ${hub6.version}`,
+  ignore: !ready(`${NODE_RED}/node-red`) && !IN_CI,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    assert.ok(ready(`${NODE_RED}/node-red`), "Node-RED is installed by .ci/run");
+    const hub = await startHub({
+      release: hub6,
+      extraArgs: ["--preset", "node-red"],
+      command: [],
+      environment: { PATH: `${NODE_RED}:/usr/local/bin:/usr/bin:/bin` },
+    });
+    const browser = await Chromium.launch();
+    try {
+      await chromiumLogin(
+        browser,
+        hub.url,
+        "alice",
+        "/user/alice/",
+        `document.querySelector("#red-ui-header-button-deploy")`,
+      );
+      // A flow with an HTTP endpoint, deployed through the admin API the way the editor does;
+      // the editor hears of the deploy over its comms WebSocket and says so. (The editor opens
+      // that WebSocket after its page is up: a deploy before then is heard by nobody, so the
+      // deploy is repeated until the editor reports one.)
+      const deploy = `(async () => {
+        const flows = [
+          { id: "t1", type: "tab", label: "hubify " + Date.now() },
+          { id: "in1", z: "t1", type: "http in", url: "/hello", method: "get", wires: [["fn1"]] },
+          { id: "fn1", z: "t1", type: "change", rules: [{ t: "set", p: "payload", pt: "msg",
+            to: "hello from node-red", tot: "str" }], wires: [["out1"]] },
+          { id: "out1", z: "t1", type: "http response", wires: [] },
+        ];
+        const r = await fetch("/user/alice/flows", { method: "POST",
+          headers: { "content-type": "application/json", "Node-RED-Deployment-Type": "full" },
+          body: JSON.stringify(flows) });
+        return r.status;
+      })()`;
+      const heard = `[...document.querySelectorAll(".red-ui-notification")].some((n) =>
+        /flows on the server have been updated/i.test(n.textContent))`;
+      let told = false;
+      for (let i = 0; i < 10 && !told; i++) {
+        assert.equal(await browser.eval<number>(deploy), 204);
+        told = await browser.waitFor(heard, 3_000).then(() => true, () => false);
+      }
+      assert.ok(told, "the editor heard of the deploy over its comms WebSocket");
+      const hello = await browser.eval<string>(
+        `fetch("/user/alice/hello").then((r) => r.text())`,
+      );
+      assert.equal(hello, "hello from node-red");
+      await assertOthersRefused(hub, "/user/alice/flows", "/user/alice/comms");
+    } finally {
+      await browser.close();
+      await hub.stop();
+    }
+  },
+});
+
+const GRADIO = "/opt/hubify-gradio";
+
+Deno.test({
+  name: `apps: Gradio by --preset gradio with the user's own app under JupyterHub ${hub6.version}`,
+  ignore: !ready(`${GRADIO}/bin/gradio`) && !IN_CI,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    assert.ok(ready(`${GRADIO}/bin/gradio`), "Gradio is installed by .ci/run");
+    const hub = await startHub({
+      release: hub6,
+      extraArgs: ["--preset", "gradio"],
+      command: ["python3", `${FIXTURES}/gradio_app.py`],
+      environment: { PATH: `${GRADIO}/bin:/usr/bin:/bin` },
+    });
+    const browser = await Chromium.launch();
+    try {
+      await chromiumLogin(
+        browser,
+        hub.url,
+        "alice",
+        "/user/alice/",
+        `document.querySelector("input[type=number]") &&
+          [...document.querySelectorAll("button")].some((b) => b.textContent.trim() === "Submit")`,
+      );
+      await browser.eval(`(() => {
+        const n = document.querySelector("input[type=number]");
+        n.value = "21";
+        n.dispatchEvent(new Event("input", { bubbles: true }));
+        [...document.querySelectorAll("button")].find((b) => b.textContent.trim() === "Submit")
+          .click();
+      })()`);
+      await browser.waitFor(
+        `[...document.querySelectorAll("textarea")].some((t) => t.value === "hubify says 42")`,
+        60_000,
+      );
+      await assertOthersRefused(hub, "/user/alice/config", "/user/alice/queue/join");
+    } finally {
+      await browser.close();
+      await hub.stop();
+    }
+  },
+});
