@@ -153,10 +153,14 @@ export async function chromiumLogin(
     document.querySelector("form").submit();
   })()`);
   await browser.waitFor(
-    `document.querySelector("a[href*='/hub/spawn/']") || location.pathname.startsWith("/user/${user}/")`,
+    `document.querySelector("a[href*='/hub/spawn/']") || (location.pathname + "/").startsWith("/user/${user}/")`,
   );
   await browser.eval(
     `(() => { const a = document.querySelector("a[href*='/hub/spawn/']"); if (a) a.click(); })()`,
   );
-  await browser.waitFor(`location.pathname.startsWith("/user/${user}/") && (${until})`, 90_000);
+  // (The bare prefix counts: some apps serve their page at /user/<name>, without the slash.)
+  await browser.waitFor(
+    `(location.pathname + "/").startsWith("/user/${user}/") && (${until})`,
+    90_000,
+  );
 }

@@ -48,7 +48,7 @@ export class LoginFlow {
   readonly #log: Logger;
   readonly #cookie: string;
   readonly #stateCookie: string;
-  /** Where the cookies are set: the prefix, or `/` for `__Host-` cookies. */
+  /** Where the cookies are set: the prefix (without its slash), or `/` for `__Host-` cookies. */
   readonly #cookiePath: string;
 
   constructor(opts: LoginOptions) {
@@ -59,7 +59,11 @@ export class LoginFlow {
     this.#log = opts.logger;
     this.#cookie = opts.credentials.cookie;
     this.#stateCookie = `${this.#cookie}-oauth-state`;
-    this.#cookiePath = opts.hub.cookieHostPrefix ? "/" : opts.hub.prefix;
+    // The prefix without its trailing slash: the cookie then reaches `/user/alice` too, which some
+    // apps serve (WeTTY redirects /user/alice/ there: with `Path=/user/alice/` the browser would
+    // not send the cookie and the login would loop). `/user/alicex` still does not match
+    // (RFC 6265 §5.1.4: the next character must be a slash).
+    this.#cookiePath = opts.hub.cookieHostPrefix ? "/" : opts.hub.prefix.replace(/(.)\/$/, "$1");
   }
 
   #cookieAttrs(req: Request, maxAge?: number) {

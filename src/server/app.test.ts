@@ -546,7 +546,7 @@ Deno.test("app + gate: the login callback and logout are served at the prefix", 
     const set = cb.headers.getSetCookie();
     assert.match(
       set[0],
-      /^jupyterhub-user-alice=[^;]+; Path=\/user\/alice\/; HttpOnly; SameSite=Lax$/,
+      /^jupyterhub-user-alice=[^;]+; Path=\/user\/alice; HttpOnly; SameSite=Lax$/,
     );
     assert.match(set[1], /^jupyterhub-user-alice-oauth-state=; Max-Age=0;/);
 
@@ -583,7 +583,7 @@ Deno.test("app + gate: the login callback and logout are served at the prefix", 
     assert.equal(out.headers.get("location"), "/hub/logout");
     assert.match(
       out.headers.get("set-cookie")!,
-      /^jupyterhub-user-alice=; Max-Age=0; Path=\/user\/alice\//,
+      /^jupyterhub-user-alice=; Max-Age=0; Path=\/user\/alice;/,
     );
     assert.deepEqual(client.forgotten, ["alice-token"]);
   } finally {

@@ -295,3 +295,53 @@ Deno.test({
     }
   },
 });
+
+const WETTY = "/opt/hubify-wetty/node_modules/.bin";
+
+Deno.test({
+  name:
+    `apps: a WeTTY terminal by --preset wetty (as root, its rule) under JupyterHub ${hub6.version}`,
+  ignore: !ready(`${WETTY}/wetty`) && !IN_CI,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    assert.ok(ready(`${WETTY}/wetty`), "WeTTY is installed by .ci/run");
+    const hub = await startHub({
+      release: hub6,
+      extraArgs: ["--uid", "0", "--preset", "wetty"],
+      command: [],
+      environment: { PATH: `${WETTY}:/usr/local/bin:/usr/bin:/bin` },
+    });
+    const browser = await Chromium.launch();
+    const screen = `(() => {
+      const t = window.wetty_term;
+      if (!t) return "";
+      const b = t.buffer.active;
+      let s = "";
+      for (let i = 0; i < b.length; i++) s += (b.getLine(i)?.translateToString(true) ?? "") + "\\n";
+      return s;
+    })()`;
+    try {
+      // WeTTY serves its page at the bare prefix; JupyterHub opens /user/alice/, which WeTTY
+      // redirects to /user/alice, which hubify hands over as the service's own path (no loop).
+      await chromiumLogin(
+        browser,
+        hub.url,
+        "alice",
+        "/user/alice/",
+        `${screen}.includes("login:")`,
+      );
+      // Typed at the login prompt, over the terminal's WebSocket, echoed back by the terminal.
+      await browser.eval(`window.wetty_term.input("hubify-typed-42", true)`);
+      await browser.waitFor(`${screen}.includes("hubify-typed-42")`, 30_000);
+      await assertOthersRefused(
+        hub,
+        "/user/alice/",
+        "/user/alice/socket.io/?EIO=4&transport=websocket",
+      );
+    } finally {
+      await browser.close();
+      await hub.stop();
+    }
+  },
+});

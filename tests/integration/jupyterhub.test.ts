@@ -82,7 +82,7 @@ for (const release of HUBS) {
             "alice",
             "--forward-user tells the service who calls",
           );
-          const login = alice.cookie("jupyterhub-user-alice", "/user/alice/");
+          const login = alice.cookie("jupyterhub-user-alice", "/user/alice");
           assert.ok(login, "login cookie scoped to the server's prefix");
           assert.ok(!login.value.includes("."), "the cookie is sealed, not a readable token");
           const r = await alice.request(`${hub.url}/user/alice/api`);
@@ -243,7 +243,7 @@ for (const release of HUBS) {
             assert.equal(p.status, 200, `${p.url}: ${p.text.slice(0, 200)}`);
             assert.match(echo(p).target, /^\/echo\/named/);
             assert.ok(
-              alice.cookie("jupyterhub-user-alice-dev", "/user/alice/dev/"),
+              alice.cookie("jupyterhub-user-alice-dev", "/user/alice/dev"),
               "own cookie under the named prefix",
             );
             const api = await (await alice.request(`${hub.url}/user/alice/dev/api`)).json();
@@ -255,7 +255,7 @@ for (const release of HUBS) {
           "logout clears the cookie and the next request goes back through the hub",
           async () => {
             const p = await alice.get(`${hub.url}/user/alice/logout`);
-            assert.equal(alice.cookie("jupyterhub-user-alice", "/user/alice/"), undefined);
+            assert.equal(alice.cookie("jupyterhub-user-alice", "/user/alice"), undefined);
             assert.match(new URL(p.url).pathname, /^\/hub\//);
             const again = await alice.get(`${hub.url}/user/alice/echo/after-logout`);
             assert.match(new URL(again.url).pathname, /^\/hub\/login/);
