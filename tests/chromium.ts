@@ -98,6 +98,29 @@ export class Chromium {
   }
 
   /** Navigates the page. */
+  /** A DevTools command for the page (input events, say). */
+  page(method: string, params: Record<string, unknown> = {}): Promise<unknown> {
+    return this.send(method, params, this.#session);
+  }
+
+  /** Presses a key with modifiers (1 Alt, 2 Ctrl, 4 Meta, 8 Shift), as a user would. */
+  async press(key: string, code: string, modifiers = 0, keyCode = 0): Promise<void> {
+    for (const type of ["rawKeyDown", "keyUp"]) {
+      await this.page("Input.dispatchKeyEvent", {
+        type,
+        key,
+        code,
+        modifiers,
+        windowsVirtualKeyCode: keyCode,
+      });
+    }
+  }
+
+  /** Types text into the focused element. */
+  async type(text: string): Promise<void> {
+    await this.page("Input.insertText", { text });
+  }
+
   async goto(url: string): Promise<void> {
     await this.send("Page.navigate", { url }, this.#session);
   }

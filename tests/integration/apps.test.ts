@@ -345,3 +345,67 @@ Deno.test({
     }
   },
 });
+
+const CODE_SERVER = "/opt/hubify-code-server/node_modules/.bin";
+/** code-server 4.139 needs Node.js 24: from npm (`node@24`), first on its PATH. */
+const NODE24 = "/opt/hubify-node24/node_modules/.bin";
+
+Deno.test({
+  name: `apps: VS Code by --preset code-server under JupyterHub ${hub6.version}`,
+  ignore: !ready(`${CODE_SERVER}/code-server`) && !IN_CI,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    assert.ok(ready(`${CODE_SERVER}/code-server`), "code-server is installed by .ci/run");
+    const hub = await startHub({
+      release: hub6,
+      extraArgs: ["--preset", "code-server"],
+      command: [],
+      environment: { PATH: `${CODE_SERVER}:${NODE24}:/usr/bin:/bin` },
+    });
+    // alice's home, as hubify will prepare it: a file to find, and the terminal drawn as text.
+    const home = `${hub.dir}/home/alice`;
+    const user = `${home}/.local/share/code-server/User`;
+    await Deno.mkdir(user, { recursive: true });
+    await Deno.writeTextFile(
+      `${user}/settings.json`,
+      JSON.stringify({
+        "terminal.integrated.gpuAcceleration": "off",
+        "security.workspace.trust.enabled": false,
+        "workbench.startupEditor": "none",
+      }),
+    );
+    await Deno.writeTextFile(`${home}/hubify-proof.txt`, "found over the WebSocket\n");
+    await new Deno.Command("chown", { args: ["-R", "1000:100", home] }).output();
+    const browser = await Chromium.launch();
+    try {
+      // The workbench, and the home folder listed through the server connection (a WebSocket).
+      await chromiumLogin(
+        browser,
+        hub.url,
+        "alice",
+        `/user/alice/?folder=${encodeURIComponent(home)}`,
+        `document.querySelector(".monaco-workbench") &&
+          document.body.innerText.includes("hubify-proof.txt")`,
+      );
+      // A terminal (Ctrl+Shift+`): a shell on the server, over the same connection.
+      await browser.eval(`document.querySelector(".monaco-workbench").focus()`);
+      await browser.press("`", "Backquote", 2 | 8, 192);
+      await browser.waitFor(`document.querySelector(".terminal-wrapper .xterm-rows")`, 60_000);
+      await browser.waitFor(
+        `document.activeElement?.classList.contains("xterm-helper-textarea")`,
+        30_000,
+      );
+      await browser.type("echo hub$((6*7))");
+      await browser.press("Enter", "Enter", 0, 13);
+      await browser.waitFor(
+        `/^hub42$/m.test(document.querySelector(".terminal-wrapper .xterm-rows").innerText)`,
+        30_000,
+      );
+      await assertOthersRefused(hub, "/user/alice/healthz", "/user/alice/?reconnectionToken=x");
+    } finally {
+      await browser.close();
+      await hub.stop();
+    }
+  },
+});
