@@ -275,12 +275,12 @@ export async function wsHandshake(
  */
 export async function assertOthersRefused(hub: Hub, path: string, wsPath: string): Promise<void> {
   const bob = await userToken(hub, "bob");
-  const expect = async (what: string, status: number, want: number) => {
+  const expect = (what: string, status: number, want: number) => {
     if (status !== want) throw new Error(`${what}: ${status}, expected ${want}`);
   };
   const anon = await fetch(`${hub.url}${path}`, { headers: { accept: "application/json" } });
   await anon.body?.cancel();
-  await expect(`anonymous ${path}`, anon.status, 403);
+  expect(`anonymous ${path}`, anon.status, 403);
   const browser = await fetch(`${hub.url}${path}`, {
     headers: { accept: "text/html" },
     redirect: "manual",
@@ -294,9 +294,9 @@ export async function assertOthersRefused(hub: Hub, path: string, wsPath: string
     headers: { authorization: `token ${bob}`, accept: "application/json" },
   });
   await asBob.body?.cancel();
-  await expect(`bob at ${path}`, asBob.status, 403);
-  await expect(`anonymous WebSocket ${wsPath}`, await wsHandshake(hub.url, wsPath, {}), 403);
-  await expect(
+  expect(`bob at ${path}`, asBob.status, 403);
+  expect(`anonymous WebSocket ${wsPath}`, await wsHandshake(hub.url, wsPath, {}), 403);
+  expect(
     `bob's WebSocket ${wsPath}`,
     await wsHandshake(hub.url, `${wsPath}${wsPath.includes("?") ? "&" : "?"}token=${bob}`, {}),
     403,
