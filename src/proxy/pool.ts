@@ -16,6 +16,7 @@
 import {
   CLIENT_GONE,
   Conn,
+  connectFailure,
   encodeHead,
   framing,
   type Head,
@@ -172,12 +173,7 @@ export class Http1Pool {
         }),
       ]);
     } catch (e) {
-      if (e instanceof UpstreamError) throw e;
-      throw new UpstreamError(
-        `cannot connect to the service: ${(e as Error).message}`,
-        502,
-        "connect",
-      );
+      throw connectFailure(e);
     } finally {
       clearTimeout(timer);
     }

@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { UpstreamError } from "./wire.ts";
+import { connectFailure } from "./wire.ts";
 
 /** Options for {@link bridgeTcp}. */
 export interface TcpBridgeOptions {
@@ -43,12 +43,7 @@ export async function bridgeTcp(req: Request, opts: TcpBridgeOptions): Promise<R
   try {
     conn = await opts.connect();
   } catch (e) {
-    if (e instanceof UpstreamError) throw e;
-    throw new UpstreamError(
-      `cannot connect to the service: ${(e as Error).message}`,
-      502,
-      "connect",
-    );
+    throw connectFailure(e);
   }
   if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
   const protocol = chooseSubprotocol(req.headers.get("sec-websocket-protocol"));

@@ -22,6 +22,16 @@ export class UpstreamError extends Error {
   }
 }
 
+/** A failed connect to the service, as the error a proxy answers with. */
+export function connectFailure(e: unknown): UpstreamError {
+  if (e instanceof UpstreamError) return e;
+  return new UpstreamError(
+    `cannot connect to the service: ${(e as Error).message}`,
+    502,
+    "connect",
+  );
+}
+
 const MAX_HEAD = 64 * 1024;
 const MAX_HEADERS = 256;
 export const MAX_TRAILER = 16 * 1024;
