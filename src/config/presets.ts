@@ -43,39 +43,35 @@ export interface Preset {
   index?: string;
 }
 
-/** Jupyter Server flags shared by JupyterLab and Notebook 7. */
-const JUPYTER_SERVER = [
-  "--no-browser",
-  "--ServerApp.ip=127.0.0.1",
-  "--ServerApp.port={port}",
-  "--ServerApp.base_url={base_url}",
-  // hubify authenticates; the app's token and password are off, its XSRF checks stay on.
-  "--IdentityProvider.token=",
-  "--ServerApp.password=",
-];
+/**
+ * A Jupyter Server app (JupyterLab, Notebook 7): hubify authenticates, so the app's token and
+ * password are off; its XSRF checks stay on.
+ */
+function jupyter(name: string, program: string, description: string, pkg: string): Preset {
+  return {
+    name,
+    description,
+    needs: { program, install: `pip install ${pkg}` },
+    command: [
+      program,
+      "--no-browser",
+      "--ServerApp.ip=127.0.0.1",
+      "--ServerApp.port={port}",
+      "--ServerApp.base_url={base_url}",
+      "--IdentityProvider.token=",
+      "--ServerApp.password=",
+    ],
+    keepPrefix: true,
+    readyPath: "{base_url}api/status",
+    readyTimeout: 90,
+    safety: "loopback only; token and password off (hubify authenticates); XSRF checks kept",
+  };
+}
 
 /** Every preset, by name. */
 export const PRESETS: Record<string, Preset> = {
-  jupyterlab: {
-    name: "jupyterlab",
-    description: "JupyterLab 4",
-    needs: { program: "jupyter-lab", install: "pip install jupyterlab" },
-    command: ["jupyter-lab", ...JUPYTER_SERVER],
-    keepPrefix: true,
-    readyPath: "{base_url}api/status",
-    readyTimeout: 90,
-    safety: "loopback only; token and password off (hubify authenticates); XSRF checks kept",
-  },
-  notebook: {
-    name: "notebook",
-    description: "Jupyter Notebook 7",
-    needs: { program: "jupyter-notebook", install: "pip install notebook" },
-    command: ["jupyter-notebook", ...JUPYTER_SERVER],
-    keepPrefix: true,
-    readyPath: "{base_url}api/status",
-    readyTimeout: 90,
-    safety: "loopback only; token and password off (hubify authenticates); XSRF checks kept",
-  },
+  jupyterlab: jupyter("jupyterlab", "jupyter-lab", "JupyterLab 4", "jupyterlab"),
+  notebook: jupyter("notebook", "jupyter-notebook", "Jupyter Notebook 7", "notebook"),
   "code-server": {
     name: "code-server",
     description: "VS Code in the browser (code-server)",
