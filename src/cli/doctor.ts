@@ -8,6 +8,7 @@ import { HubEnvError, parseHubEnv } from "../hub/env.ts";
 import { probe } from "../supervisor/readiness.ts";
 import { exposedListeners, readSocketTables } from "../supervisor/exposure.ts";
 import { findOnPath } from "../supervisor/shim.ts";
+import { presetByName } from "../config/presets.ts";
 import { dropMethod, rootPlan } from "../launcher/launcher.ts";
 import type { LaunchPlan } from "../launcher/plan.ts";
 
@@ -119,14 +120,38 @@ export async function doctor(opts: DoctorOptions): Promise<number> {
       continue;
     }
     const found = await onPath(s.command[0]);
+    const preset = s.preset ? presetByName(s.preset) : undefined;
     checks.push(
       found ? { name: `service ${s.name} command`, status: "ok", detail: found } : {
         name: `service ${s.name} command`,
         status: "fail",
         detail: `${s.command[0]} not found on PATH`,
-        fix: "install it in the image or give its absolute path",
+        fix: preset
+          ? `install it (preset ${preset.name}): ${preset.needs.install}`
+          : "install it in the image or give its absolute path",
       },
     );
+    if (preset?.needsRoot && (!plan || plan.drop)) {
+      checks.push({
+        name: `service ${s.name} user`,
+        status: "warn",
+        detail: `it will not run as root: ${preset.needsRoot}`,
+        fix: "start hubify as root with --uid 0 (hubify's login still guards it)",
+      });
+    }
+    if (s.files) {
+      const dir = await Deno.stat(s.files).then((st) => st.isDirectory, () => false);
+      checks.push(
+        dir ? { name: `service ${s.name} files`, status: "ok", detail: s.files } : {
+          name: `service ${s.name} files`,
+          status: "fail",
+          detail: `${s.files} is not a directory`,
+          fix: preset
+            ? `install it (preset ${preset.name}): ${preset.needs.install}`
+            : "check --files",
+        },
+      );
+    }
     if (!s.socket && s.port !== 0 && !portFree(s.host, s.port)) {
       checks.push({
         name: `service ${s.name} port`,

@@ -502,6 +502,14 @@ function buildServices(
     out.push(svc);
   }
 
+  for (const s of out) {
+    if (s.protocol !== "tcp" && (s.files !== undefined || s.index !== undefined)) {
+      throw new ConfigError(
+        `service "${s.name}": --files and --index serve a raw-TCP service's web client; ` +
+          "add --protocol tcp, or drop them",
+      );
+    }
+  }
   const ports = new Map<number, string>();
   for (const s of out) {
     if (s.socket || s.port === 0) continue;

@@ -131,3 +131,23 @@ Deno.test('presets: "preset" per service in the config file, its keys over the p
         .test(e.message),
   );
 });
+
+Deno.test("presets: a web client's files and index belong to a raw-TCP service only", () => {
+  const desktop = buildConfig({ flags: { preset: ["desktop"] }, env: {} }).config.services[0];
+  assert.equal(desktop.protocol, "tcp");
+  assert.equal(desktop.files, "/usr/share/novnc");
+  assert.equal(desktop.socket, "auto");
+  assert.match(desktop.index ?? "", /^vnc\.html\?.*path=\{base_path\}websockify/);
+  assert.throws(
+    () => buildConfig({ flags: { files: "/srv/www" }, command: ["app"], env: {} }),
+    (e) =>
+      e instanceof ConfigError &&
+      /service "app": --files and --index .* --protocol tcp/.test(e.message),
+  );
+  const tcp = buildConfig({
+    flags: { protocol: "tcp", files: "/srv/www", index: "index.html" },
+    command: ["vnc"],
+    env: {},
+  }).config.services[0];
+  assert.deepEqual([tcp.protocol, tcp.files, tcp.index], ["tcp", "/srv/www", "index.html"]);
+});

@@ -124,3 +124,33 @@ Deno.test({
     assert.match(rootHome, /^\/root exists \(owner 0:0\)$/, "and it will not be chowned");
   },
 });
+
+Deno.test("doctor: a preset's missing program comes with its install line; a root-only app is flagged", async () => {
+  const p = hubify(
+    ["doctor", "--json", "--port", String(freePort()), "--preset", "wetty", "--preset", "node-red"],
+    { env: { PATH: "/usr/bin:/bin" } },
+  );
+  assert.equal((await p.done()).code, 1, p.output);
+  const { checks } = JSON.parse(p.output) as {
+    checks: { name: string; status: string; detail: string; fix?: string }[];
+  };
+  const byName = Object.fromEntries(checks.map((c) => [c.name, c]));
+  assert.equal(byName["service wetty command"].status, "fail");
+  assert.equal(
+    byName["service wetty command"].fix,
+    "install it (preset wetty): npm install -g wetty",
+  );
+  assert.equal(
+    byName["service node-red command"].fix,
+    "install it (preset node-red): npm install -g node-red",
+  );
+  // Run as root without --uid 0 hubify drops to the user, and WeTTY needs root.
+  if (Deno.uid() === 0) {
+    assert.equal(byName["service wetty user"].status, "warn");
+    assert.match(
+      byName["service wetty user"].detail,
+      /WeTTY starts a local login shell only as root/,
+    );
+  }
+  assert.equal(byName["service node-red user"], undefined);
+});
