@@ -44,15 +44,7 @@ export class Routes {
   constructor(services: readonly Backend[], settings: UpstreamSettings) {
     this.#settings = settings;
     this.all = services.map((service) =>
-      new Route(
-        service,
-        this.#upstream(
-          service.config.name,
-          service.config.socket
-            ? { socket: service.config.socket }
-            : { host: service.config.host, port: service.config.port },
-        ),
-      )
+      new Route(service, this.#upstream(service.config.name, service.endpoint))
     );
   }
 
