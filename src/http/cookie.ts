@@ -7,6 +7,8 @@
  * @module
  */
 
+import { trimOws } from "../proxy/wire.ts";
+
 const NAME = /^[\w!#$%&'*.^`|~+-]+$/;
 /** Names as clients send them (more lenient than the names hubify writes). */
 const SENT_NAME = /^[!#-:<>-[\]-~]+$/;
@@ -20,14 +22,6 @@ export interface CookieAttrs {
   sameSite?: "Lax" | "Strict" | "None";
   /** Seconds; 0 removes the cookie. */
   maxAge?: number;
-}
-
-function trimOws(v: string): string {
-  let a = 0;
-  let b = v.length;
-  while (a < b && (v.charCodeAt(a) === 32 || v.charCodeAt(a) === 9)) a++;
-  while (b > a && (v.charCodeAt(b - 1) === 32 || v.charCodeAt(b - 1) === 9)) b--;
-  return v.slice(a, b);
 }
 
 /** The cookies of a `Cookie` header by name (first value wins; malformed pairs are skipped). */

@@ -193,7 +193,7 @@ function parseHead(text: string): Head {
 }
 
 /** Strips spaces and tabs at both ends (String.trim would also strip U+00A0, valid obs-text). */
-function trimOws(v: string): string {
+export function trimOws(v: string): string {
   let a = 0;
   let b = v.length;
   while (a < b && (v.charCodeAt(a) === 32 || v.charCodeAt(a) === 9)) a++;
