@@ -70,6 +70,8 @@ export interface StartedServices {
 export function startServices(opts: StartOptions): StartedServices {
   const { config, logger } = opts;
   assertRunnable(config);
+  // Again here, though the root stage checked: as the user, a program root found may be out of
+  // reach (a PATH entry under /root, say).
   assertPresetPrograms(config.services, opts.env ?? Deno.env.toObject());
   let hub: HubEnv | undefined;
   if (config.mode === "jupyterhub") {
@@ -207,11 +209,11 @@ function readTls(
 
 /**
  * The hub-API client for internal SSL, made before any service starts so that certificates the TLS
- * library refuses end hubify with one line naming the file, not an internal error later. The CA is
- * tried alone first to tell which file it is. Measured: JupyterHub 3.0 with Debian's certipy 0.1.3
- * writes X.509 version 1 certificates that carry extensions (pyOpenSSL never sets the version);
- * rustls refuses them ("BadEncoding"). certipy 0.2+ (what pip installs beside JupyterHub 4+) writes
- * version 3.
+ * library refuses end hubify with one line naming the file, not an internal error later. When it
+ * is refused, the CA alone is tried to tell which file it is. Measured: JupyterHub 3.0 with
+ * Debian's certipy 0.1.3 writes X.509 version 1 certificates that carry extensions (pyOpenSSL
+ * never sets the version); rustls refuses them ("BadEncoding"). certipy 0.2+ (what pip installs
+ * beside JupyterHub 4+) writes version 3.
  */
 function tlsClient(
   pem: { key: string; cert: string; ca: string },
@@ -224,13 +226,14 @@ function tlsClient(
         "(install certipy>=0.2 beside the hub and delete its internal_certs_location to remake them)",
     );
   try {
-    Deno.createHttpClient({ caCerts: [pem.ca] }).close();
-  } catch (e) {
-    throw refused("JUPYTERHUB_SSL_CLIENT_CA", ssl.caFile, e);
-  }
-  try {
     return Deno.createHttpClient({ caCerts: [pem.ca], cert: pem.cert, key: pem.key });
   } catch (e) {
+    // Which file: the CA alone tells.
+    try {
+      Deno.createHttpClient({ caCerts: [pem.ca] }).close();
+    } catch (caError) {
+      throw refused("JUPYTERHUB_SSL_CLIENT_CA", ssl.caFile, caError);
+    }
     throw refused("JUPYTERHUB_SSL_CERTFILE", ssl.certFile, e);
   }
 }
