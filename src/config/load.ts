@@ -355,6 +355,18 @@ type PresetKey =
   | "files"
   | "index";
 
+/** Each setting a preset fills in, and the preset's field that holds it. */
+const PRESET_FIELDS: readonly [PresetKey, keyof Preset][] = [
+  ["command", "command"],
+  ["keepPrefix", "keepPrefix"],
+  ["readyPath", "readyPath"],
+  ["readyTimeout", "readyTimeout"],
+  ["serviceSocket", "socket"],
+  ["protocol", "protocol"],
+  ["files", "files"],
+  ["index", "index"],
+];
+
 /**
  * `s` filled in from preset `p`: its command, prefix handling and readiness unless `given` says
  * they were set explicitly, and its environment under the service's own.
@@ -419,13 +431,8 @@ function buildServices(
       const given = (k: PresetKey) =>
         k === "command" ? command !== undefined : (sources[k] ?? "default") !== "default";
       primary = withPreset(primary, first, given);
-      for (const k of ["command", "keepPrefix", "readyPath", "readyTimeout"] as const) {
-        if (!given(k)) sources[k] = `preset ${first.name}`;
-      }
-      for (const k of ["serviceSocket", "protocol", "files", "index"] as const) {
-        if (!given(k) && first[k === "serviceSocket" ? "socket" : k] !== undefined) {
-          sources[k] = `preset ${first.name}`;
-        }
+      for (const [k, field] of PRESET_FIELDS) {
+        if (!given(k) && first[field] !== undefined) sources[k] = `preset ${first.name}`;
       }
       if (external) primary.command = undefined;
     }

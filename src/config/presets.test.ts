@@ -53,6 +53,12 @@ Deno.test("presets: --preset fills in the primary service; what was set explicit
   assert.equal(lab.readyTimeout, 90);
   assert.equal(sources.command, "preset jupyterlab");
   assert.equal(sources.keepPrefix, "preset jupyterlab");
+  assert.equal(sources.readyPath, "preset jupyterlab");
+  // A setting the preset leaves alone is not said to come from it.
+  const ttyd = buildConfig({ flags: { preset: ["ttyd"] }, env: {} }).sources;
+  assert.equal(ttyd.readyPath, undefined);
+  assert.equal(ttyd.readyTimeout, "preset ttyd");
+  assert.equal(ttyd.protocol, "default");
 
   const own = buildConfig({
     flags: { preset: ["jupyterlab"], keepPrefix: "false", readyTimeout: "5", serviceName: "lab" },
