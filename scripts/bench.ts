@@ -31,7 +31,7 @@ import {
   until,
   untilOk,
 } from "../testing/helpers.ts";
-import { V8_FLAGS } from "../src/launcher/self.ts";
+import { V8_FLAGS } from "../src/sys/self.ts";
 
 const args = scriptArgs(Deno.args);
 const ROUNDS = Number(args.rounds ?? 3);

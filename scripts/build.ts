@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { V8_FLAGS } from "../src/launcher/self.ts";
+import { V8_FLAGS } from "../src/sys/self.ts";
 
 /** Targets of a release. */
 export const TARGETS = [

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { compileArgs, PERMISSIONS } from "../scripts/build.ts";
-import { selfCommand, V8_FLAGS } from "../src/launcher/self.ts";
+import { selfCommand, V8_FLAGS } from "../src/sys/self.ts";
 
 Deno.test("build: a missing DENORT_BIN is reported clearly with a non-zero exit", async () => {
   const out = await new Deno.Command(Deno.execPath(), {

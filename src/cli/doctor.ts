@@ -3,8 +3,8 @@
  *
  * @module
  */
-import type { Config } from "../config/load.ts";
-import { HubEnvError, parseHubEnv } from "../hub/env.ts";
+import type { Config } from "../config/merge.ts";
+import { HubEnvError, hubListenEnv, parseHubEnv } from "../hub/env.ts";
 import { probe } from "../supervisor/readiness.ts";
 import { exposedListeners, readSocketTables } from "../supervisor/exposure.ts";
 import { findOnPath } from "../supervisor/shim.ts";
@@ -197,12 +197,17 @@ export async function doctor(opts: DoctorOptions): Promise<number> {
   return checks.some((c) => c.status === "fail") ? 1 : 0;
 }
 
+/** True when `basePath` (with its slash) is the hub's `prefix` (with or without one). */
+function samePrefix(basePath: string, prefix: string): boolean {
+  return basePath === (prefix.endsWith("/") ? prefix : prefix + "/");
+}
+
 /** JupyterHub mode: env complete, prefix consistent, hub API reachable, versions and clocks agree. */
 async function hubChecks(config: Config): Promise<Check[]> {
   const out: Check[] = [];
   let hub;
   try {
-    hub = parseHubEnv(Deno.env.toObject());
+    hub = parseHubEnv(Deno.env.toObject(), { basePath: config.basePath });
   } catch (e) {
     if (!(e instanceof HubEnvError)) throw e;
     return [{
@@ -217,13 +222,18 @@ async function hubChecks(config: Config): Promise<Check[]> {
     status: "ok",
     detail: `user ${hub.user}, server "${hub.serverName}", client ${hub.clientId}`,
   });
+  // The configuration took the hub's prefix unless --base-path overrode it.
+  const hubPrefix = hubListenEnv(Deno.env.toObject()).prefix;
   out.push(
-    config.basePath === hub.prefix ? { name: "prefix", status: "ok", detail: hub.prefix } : {
-      name: "prefix",
-      status: "warn",
-      detail: `--base-path ${config.basePath} differs from JUPYTERHUB_SERVICE_PREFIX ${hub.prefix}`,
-      fix: "drop --base-path in JupyterHub mode",
-    },
+    hubPrefix === undefined || samePrefix(config.basePath, hubPrefix)
+      ? { name: "prefix", status: "ok", detail: config.basePath }
+      : {
+        name: "prefix",
+        status: "warn",
+        detail:
+          `--base-path ${config.basePath} differs from JUPYTERHUB_SERVICE_PREFIX ${hubPrefix}`,
+        fix: "drop --base-path in JupyterHub mode",
+      },
   );
   try {
     const t0 = Date.now();

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { HUB_MARKERS } from "../hub/env.ts";
+import { HUB_MARKERS, hubMarkersSet } from "../hub/env.ts";
 
 export { HUB_MARKERS };
 
@@ -30,7 +30,7 @@ export function detectMode(
   env: Record<string, string | undefined>,
 ): ModeDecision {
   if (requested !== "auto") return { mode: requested, reason: `forced by --mode ${requested}` };
-  const present = HUB_MARKERS.filter((k) => (env[k] ?? "") !== "");
+  const present = hubMarkersSet(env);
   if (present.length > 0) {
     return {
       mode: "jupyterhub",

@@ -688,7 +688,7 @@ export type Parsed = { [K in keyof typeof TABLE]: v.InferOutput<typeof TABLE[K][
 /**
  * The option table, typed as a map from each key to an entry whose schema yields that key's
  * value: the annotation is checked against the literal above (not a cast), and lets code that is
- * generic in the key (`parseOne` in `load.ts`) keep the key and its value type together.
+ * generic in the key (`parseOne` in `values.ts`) keep the key and its value type together.
  */
 export const OPTION_TABLE: { [K in keyof Parsed]: OptionSpec<Parsed[K]> & { key: K } } = TABLE;
 

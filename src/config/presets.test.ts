@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { buildConfig, ConfigError } from "./load.ts";
+import { buildConfig, ConfigError } from "./merge.ts";
 import { PRESET_NAMES, PRESETS } from "./presets.ts";
 
 const REQUIRED = [
@@ -48,7 +48,11 @@ Deno.test("presets: --preset fills in the primary service; what was set explicit
   assert.equal(lab.preset, "jupyterlab");
   assert.deepEqual(lab.command, PRESETS.jupyterlab.command);
   assert.equal(lab.keepPrefix, true);
-  assert.equal(config.keepPrefix, true, "the configuration says what the primary does");
+  assert.equal(
+    config.services[0].keepPrefix,
+    true,
+    "the primary service does what its preset says",
+  );
   assert.equal(lab.readyPath, "{base_url}api/status");
   assert.equal(lab.readyTimeout, 90);
   assert.equal(sources.command, "preset jupyterlab");

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { buildConfig, ConfigError, type LoadedConfig } from "./load.ts";
+import { buildConfig, ConfigError, type LoadedConfig } from "./merge.ts";
 import { OPTIONS } from "./options.ts";
 
 /** Options for {@link readConfig}. */

@@ -4,10 +4,8 @@
  * @module
  */
 
-/** True for a WebSocket upgrade request. */
-export function isWebSocket(req: Request): boolean {
-  return (req.headers.get("upgrade") ?? "").toLowerCase() === "websocket";
-}
+// Defined with the proxy's header rules (the proxy needs it and sits below this layer).
+export { isWebSocket } from "../proxy/headers.ts";
 
 /**
  * The scheme the browser used: the first `X-Forwarded-Proto` (set by the hub's proxy), else

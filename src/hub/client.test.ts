@@ -33,7 +33,7 @@ function fakeHub(routes: Record<string, (req: Request, body: string) => Response
     JUPYTERHUB_ACTIVITY_URL: `${base}/hub/api/users/alice/activity`,
     JUPYTERHUB_USER: "alice",
     JUPYTERHUB_SERVICE_PREFIX: "/user/alice/",
-  });
+  }, { basePath: "/user/alice/" });
   return { seen, server, hub };
 }
 
@@ -167,7 +167,7 @@ Deno.test("hub client: an unreachable hub is named with the cause", async () => 
     JUPYTERHUB_API_URL: "http://127.0.0.1:9/hub/api",
     JUPYTERHUB_ACTIVITY_URL: "http://127.0.0.1:9/hub/api/users/alice/activity",
     JUPYTERHUB_USER: "alice",
-  });
+  }, { basePath: "/user/alice/" });
   const c = new HubClient(hub, quiet);
   await assert.rejects(
     c.user("t", undefined),

@@ -12,7 +12,7 @@ Deno.test("parseHubEnv: JupyterHub 1.x (no scopes, no service URL): defaults fro
     ...base,
     JUPYTERHUB_SERVICE_PREFIX: "/user/alice/",
     JUPYTERHUB_CLIENT_ID: "jupyterhub-user-alice",
-  });
+  }, { basePath: "/user/alice/" });
   assert.equal(h.apiUrl, "http://127.0.0.1:8081/hub/api");
   assert.deepEqual(h.accessScopes, ["access:servers!server=alice/", "access:servers!user=alice"]);
   assert.equal(h.callbackUrl, "/user/alice/oauth_callback");
@@ -22,7 +22,9 @@ Deno.test("parseHubEnv: JupyterHub 1.x (no scopes, no service URL): defaults fro
 });
 
 Deno.test("parseHubEnv: JupyterHub 2.x uses JUPYTERHUB_OAUTH_SCOPES", () => {
-  const h = parseHubEnv({ ...base, JUPYTERHUB_OAUTH_SCOPES: '["access:servers!server=alice/"]' });
+  const h = parseHubEnv({ ...base, JUPYTERHUB_OAUTH_SCOPES: '["access:servers!server=alice/"]' }, {
+    basePath: "/user/alice/",
+  });
   assert.deepEqual(h.accessScopes, ["access:servers!server=alice/"]);
 });
 
@@ -42,7 +44,7 @@ Deno.test("parseHubEnv: JupyterHub 3.x–6.x: ACCESS_SCOPES win; named server; 5
     JUPYTERHUB_ACTIVITY_INTERVAL: "60",
     JUPYTERHUB_PUBLIC_URL: "https://hub.example/user/alice/dev/",
     JUPYTERHUB_ALLOW_TOKEN_IN_URL: "1",
-  });
+  }, { basePath: "/user/alice/dev/" });
   assert.deepEqual(h.accessScopes, [
     "access:servers!server=alice/dev",
     "access:servers!user=alice",
@@ -56,30 +58,41 @@ Deno.test("parseHubEnv: JupyterHub 3.x–6.x: ACCESS_SCOPES win; named server; 5
   assert.equal(h.publicUrl, "https://hub.example/user/alice/dev/");
 });
 
-Deno.test("parseHubEnv: derived client id and prefix for a named server; JPY_API_TOKEN fallback", () => {
+Deno.test("parseHubEnv: derived client id for a named server; the served prefix as given; JPY_API_TOKEN fallback", () => {
   const h = parseHubEnv({
     JPY_API_TOKEN: "t",
     JUPYTERHUB_USER: "a b",
     JUPYTERHUB_SERVER_NAME: "x",
-  });
+  }, { basePath: "/user/a%20b/x/" });
   assert.equal(h.apiToken, "t");
   assert.equal(h.clientId, "jupyterhub-user-a%20b-x");
-  assert.equal(h.prefix, "/user/a%20b/x/");
+  assert.equal(h.basePath, "/user/a%20b/x/");
+  assert.equal(h.callbackUrl, "/user/a%20b/x/oauth_callback", "derived from the served prefix");
 });
 
 Deno.test("parseHubEnv: clear errors", () => {
-  assert.throws(() => parseHubEnv({ JUPYTERHUB_USER: "a" }), HubEnvError);
-  assert.throws(() => parseHubEnv({ ...base, JUPYTERHUB_USER: "" }), /JUPYTERHUB_USER/);
   assert.throws(
-    () => parseHubEnv({ ...base, JUPYTERHUB_OAUTH_ACCESS_SCOPES: "access:servers" }),
+    () => parseHubEnv({ JUPYTERHUB_USER: "a" }, { basePath: "/user/alice/" }),
+    HubEnvError,
+  );
+  assert.throws(
+    () => parseHubEnv({ ...base, JUPYTERHUB_USER: "" }, { basePath: "/user/alice/" }),
+    /JUPYTERHUB_USER/,
+  );
+  assert.throws(
+    () =>
+      parseHubEnv({ ...base, JUPYTERHUB_OAUTH_ACCESS_SCOPES: "access:servers" }, {
+        basePath: "/user/alice/",
+      }),
     /JSON list/,
   );
   assert.throws(
-    () => parseHubEnv({ ...base, JUPYTERHUB_ACTIVITY_INTERVAL: "soon" }),
+    () =>
+      parseHubEnv({ ...base, JUPYTERHUB_ACTIVITY_INTERVAL: "soon" }, { basePath: "/user/alice/" }),
     /ACTIVITY_INTERVAL/,
   );
   assert.throws(
-    () => parseHubEnv({ ...base, JUPYTERHUB_API_URL: "not a url" }),
+    () => parseHubEnv({ ...base, JUPYTERHUB_API_URL: "not a url" }, { basePath: "/user/alice/" }),
     /JUPYTERHUB_API_URL/,
   );
 });
@@ -94,10 +107,10 @@ Deno.test("boolEnv: as JupyterHub reads its switches — empty is the default, 0
     ...base,
     JUPYTERHUB_ALLOW_TOKEN_IN_URL: "True",
     JUPYTERHUB_ALLOW_WEBSOCKET_COOKIE_AUTH: "0",
-  });
+  }, { basePath: "/user/alice/" });
   assert.equal(h.allowTokenInUrl, true);
   assert.equal(h.allowWebsocketCookieAuth, false);
-  const d = parseHubEnv(base);
+  const d = parseHubEnv(base, { basePath: "/user/alice/" });
   assert.equal(d.allowTokenInUrl, false, "off by default, as since JupyterHub 5.0");
   assert.equal(d.allowWebsocketCookieAuth, true);
 });
@@ -116,7 +129,7 @@ Deno.test("hubUrl: http+unix (JupyterHub 6.0+) goes through the socket; others s
     ...base,
     JUPYTERHUB_API_URL: "http+unix://%2Frun%2Fhub.sock/hub/api/",
     JUPYTERHUB_ACTIVITY_URL: "http+unix://%2Frun%2Fhub.sock/hub/api/users/alice/activity",
-  });
+  }, { basePath: "/user/alice/" });
   assert.equal(h.apiUrl, "http://localhost/hub/api");
   assert.equal(h.apiSocket, "/run/hub.sock");
   assert.equal(h.activityUrl, "http://localhost/hub/api/users/alice/activity");

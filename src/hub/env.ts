@@ -27,8 +27,11 @@ export interface HubEnv {
   user: string;
   /** Server name ("" for the default server). */
   serverName: string;
-  /** This server's prefix, with trailing slash. */
-  prefix: string;
+  /**
+   * The prefix this server serves, with trailing slash: the configuration's `basePath` (from
+   * `JUPYTERHUB_SERVICE_PREFIX` unless `--base-path` overrides it), never read here again.
+   */
+  basePath: string;
   /** Hub public host (`scheme://host[:port]`) or "" (same origin). */
   host: string;
   /** Hub base URL with trailing slash (`/` by default). */
@@ -105,12 +108,30 @@ export function hubUrl(raw: string, name: string): { url: string; socket?: strin
   return { url: raw };
 }
 
+/**
+ * The variables that carry the server's API token (`JPY_API_TOKEN` is the pre-1.0 name): read
+ * here, and never passed to a service (`supervisor.ts`).
+ */
+export const TOKEN_ENV = ["JUPYTERHUB_API_TOKEN", "JPY_API_TOKEN"] as const;
+
 /** The variables whose presence means "a JupyterHub spawner started us". */
 export const HUB_MARKERS = [
   "JUPYTERHUB_API_TOKEN",
   "JUPYTERHUB_SERVICE_PREFIX",
   "JUPYTERHUB_USER",
 ] as const;
+
+/**
+ * The {@link HUB_MARKERS} set (non-empty) in `env`, in that order: mode detection's question.
+ *
+ * @example
+ * ```ts
+ * hubMarkersSet({ JUPYTERHUB_USER: "alice", JUPYTERHUB_API_TOKEN: "" }); // ["JUPYTERHUB_USER"]
+ * ```
+ */
+export function hubMarkersSet(env: Record<string, string | undefined>): string[] {
+  return HUB_MARKERS.filter((k) => (env[k] ?? "") !== "");
+}
 
 /**
  * What the configuration takes from the hub before anything else is known: where to listen
@@ -176,22 +197,23 @@ function parseList(name: string, raw: string | undefined): string[] | undefined 
 
 /**
  * Parses the hub environment: the one place hubify reads `JUPYTERHUB_*` (with
- * {@link hubListenEnv} and {@link HUB_MARKERS}). `opts.prefix` is the prefix hubify actually serves
- * (`--base-path` may override the hub's), so that nothing patches the result afterwards.
+ * {@link hubListenEnv} and {@link hubMarkersSet}). `opts.basePath` is the prefix hubify actually
+ * serves (the configuration's, which took `JUPYTERHUB_SERVICE_PREFIX` through {@link hubListenEnv}
+ * unless `--base-path` overrode it), so that nothing patches the result afterwards.
  *
  * @example
  * ```ts
  * const hub = parseHubEnv({ JUPYTERHUB_API_TOKEN: "t", JUPYTERHUB_API_URL: "http://hub:8081/hub/api",
- *   JUPYTERHUB_USER: "alice", JUPYTERHUB_SERVICE_PREFIX: "/user/alice/" });
+ *   JUPYTERHUB_USER: "alice" }, { basePath: "/user/alice/" });
  * hub.clientId; // "jupyterhub-user-alice"
  * ```
  */
 export function parseHubEnv(
   env: Record<string, string | undefined>,
-  opts: { prefix?: string } = {},
+  opts: { basePath: string },
 ): HubEnv {
   const get = (k: string) => (env[k] === undefined || env[k] === "" ? undefined : env[k]);
-  const apiToken = get("JUPYTERHUB_API_TOKEN") ?? get("JPY_API_TOKEN");
+  const apiToken = get(TOKEN_ENV[0]) ?? get(TOKEN_ENV[1]);
   if (!apiToken) {
     throw new HubEnvError("JupyterHub mode needs JUPYTERHUB_API_TOKEN (set by the spawner)");
   }
@@ -205,9 +227,7 @@ export function parseHubEnv(
   const user = get("JUPYTERHUB_USER");
   if (!user) throw new HubEnvError("JupyterHub mode needs JUPYTERHUB_USER (set by the spawner)");
   const serverName = env.JUPYTERHUB_SERVER_NAME ?? "";
-  let prefix = opts.prefix ?? get("JUPYTERHUB_SERVICE_PREFIX") ??
-    `/user/${encodeURIComponent(user)}/${serverName ? encodeURIComponent(serverName) + "/" : ""}`;
-  if (!prefix.endsWith("/")) prefix += "/";
+  const basePath = opts.basePath;
   let baseUrl = get("JUPYTERHUB_BASE_URL") ?? "/";
   if (!baseUrl.endsWith("/")) baseUrl += "/";
   const clientId = get("JUPYTERHUB_CLIENT_ID") ??
@@ -251,11 +271,11 @@ export function parseHubEnv(
     apiUrl: api.url,
     apiSocket: api.socket,
     clientId,
-    callbackUrl: get("JUPYTERHUB_OAUTH_CALLBACK_URL") ?? `${prefix}oauth_callback`,
+    callbackUrl: get("JUPYTERHUB_OAUTH_CALLBACK_URL") ?? `${basePath}oauth_callback`,
     accessScopes,
     user,
     serverName,
-    prefix,
+    basePath,
     host: (get("JUPYTERHUB_HOST") ?? "").replace(/\/+$/, ""),
     baseUrl,
     activityUrl: activity?.url,

@@ -20,7 +20,7 @@ function hubEnv(extra: Record<string, string> = {}) {
     JUPYTERHUB_CLIENT_ID: "jupyterhub-user-alice",
     JUPYTERHUB_OAUTH_ACCESS_SCOPES: '["access:servers!server=alice/"]',
     ...extra,
-  });
+  }, { basePath: "/user/alice/" });
 }
 const hub = hubEnv();
 const alice: HubUser = { name: "alice", scopes: ["access:servers!server=alice/"] } as HubUser;

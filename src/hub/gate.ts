@@ -92,8 +92,8 @@ export class HubGate implements Gate {
       logger: opts.logger,
     });
     this.routes = {
-      [`${hub.prefix}oauth_callback`]: this.login.callback,
-      [`${hub.prefix}logout`]: this.login.logout,
+      [`${hub.basePath}oauth_callback`]: this.login.callback,
+      [`${hub.basePath}logout`]: this.login.logout,
     };
     this.#drop = new Set([
       hub.clientId,

@@ -63,7 +63,7 @@ export class LoginFlow {
     // apps serve (WeTTY redirects /user/alice/ there: with `Path=/user/alice/` the browser would
     // not send the cookie and the login would loop). `/user/alicex` still does not match
     // (RFC 6265 §5.1.4: the next character must be a slash).
-    this.#cookiePath = opts.hub.cookieHostPrefix ? "/" : opts.hub.prefix.replace(/(.)\/$/, "$1");
+    this.#cookiePath = opts.hub.cookieHostPrefix ? "/" : opts.hub.basePath.replace(/(.)\/$/, "$1");
   }
 
   #cookieAttrs(req: Request, maxAge?: number) {
@@ -90,7 +90,7 @@ export class LoginFlow {
     const verifier = randomToken(32);
     const sealed = await this.#sealer.seal({
       s: state,
-      n: safeNext(next, this.#hub.prefix),
+      n: safeNext(next, this.#hub.basePath),
       v: verifier,
     }, "state");
     const location = authorizeUrl(this.#hub, state, await pkceChallenge(verifier));
@@ -106,7 +106,7 @@ export class LoginFlow {
 
   /** `GET <prefix>oauth_callback`: checks the state, exchanges the code, sets the login cookie. */
   callback = async (req: Request): Promise<Response> => {
-    const prefix = this.#hub.prefix;
+    const prefix = this.#hub.basePath;
     const url = new URL(req.url);
     const error = url.searchParams.get("error");
     if (error) return errorResponse(req, 400, `Login failed: ${error}`);

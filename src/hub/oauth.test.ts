@@ -27,7 +27,7 @@ Deno.test("authorizeUrl and logout URL from the hub env; PKCE S256 (RFC 7636 exa
     JUPYTERHUB_OAUTH_CALLBACK_URL: "/user/alice/oauth_callback",
     JUPYTERHUB_HOST: "https://hub.example",
     JUPYTERHUB_BASE_URL: "/",
-  });
+  }, { basePath: "/user/alice/" });
   const u = new URL(authorizeUrl(hub, "st", "ch"));
   assert.equal(u.origin + u.pathname, "https://hub.example/hub/api/oauth2/authorize");
   assert.equal(u.searchParams.get("client_id"), "jupyterhub-user-alice");

@@ -15,17 +15,15 @@
  *
  * @module
  */
-import type { Config } from "../config/load.ts";
+import type { Config } from "../config/merge.ts";
 import type { Logger } from "../log/logger.ts";
 import { type LaunchPlan, parsePasswd, type PathMode, planLaunch, unreadableBy } from "./plan.ts";
-import { type Handover, LAUNCHED_ENV, selfCommand, sourceFiles } from "./self.ts";
+import { type Handover, LAUNCHED_ENV } from "./self.ts";
+import { selfCommand, sourceFiles, STOP_SIGNALS } from "../sys/self.ts";
 import { ConfigError } from "../errors.ts";
 import { exitStatus } from "../supervisor/process.ts";
 import { type Libc, libc, SysError } from "../sys/libc.ts";
 import { NoFollow, UnsafePathError } from "./nofollow.ts";
-
-/** Signals the root stage forwards to the unprivileged stage (spawn path only). */
-export const FORWARDED_SIGNALS: Deno.Signal[] = ["SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT"];
 
 /** Options for {@link runRootStage}. */
 export interface RootStageOptions {
@@ -324,7 +322,7 @@ async function spawnUser(
     detached: true,
   }).spawn();
   const forward = new Map<Deno.Signal, () => void>();
-  for (const sig of FORWARDED_SIGNALS) {
+  for (const sig of STOP_SIGNALS) {
     const h = () => {
       try {
         child.kill(sig);

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Config } from "../config/load.ts";
+import type { Config } from "../config/merge.ts";
 import { SSL_ENV } from "../hub/env.ts";
 
 /** One `/etc/passwd` entry. */

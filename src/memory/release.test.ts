@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { IdleRelease, type Released } from "./release.ts";
-import { V8_FLAGS } from "../launcher/self.ts";
+import { V8_FLAGS } from "../sys/self.ts";
 
 const fake = (): Promise<Released> =>
   Promise.resolve({ gc: true, trimmed: true, rssBeforeKiB: 2, rssAfterKiB: 1 });

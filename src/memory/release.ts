@@ -8,7 +8,7 @@
  * collection followed by glibc's `malloc_trim(0)` brings it to about 60 (see the "after" column of
  * `deno task bench`). Start-up memory is loaded code, not garbage: releasing then frees nothing.
  *
- * `gc()` exists when V8 runs with `--expose-gc` (in `V8_FLAGS`, `src/launcher/self.ts`);
+ * `gc()` exists when V8 runs with `--expose-gc` (in `V8_FLAGS`, `src/sys/self.ts`);
  * `malloc_trim` is called through Deno's FFI because Deno has no API for it. Neither is required:
  * without them (another C library, macOS, no FFI permission) {@link releaseMemory} does what it
  * can and reports it.

@@ -4,8 +4,9 @@
  *
  * @module
  */
-import { Http1Pool, type Target, UpstreamError, type UpstreamResponse } from "./pool.ts";
-import { type ForwardOptions, responseHeaders, upstreamHeaders } from "./headers.ts";
+import { Http1Pool, UpstreamError, type UpstreamResponse } from "./pool.ts";
+import type { Endpoint } from "../sys/endpoint.ts";
+import { type ForwardOptions, isWebSocket, responseHeaders, upstreamHeaders } from "./headers.ts";
 import {
   type RewriteContext,
   rewriteLocation,
@@ -14,7 +15,6 @@ import {
   rewriteStream,
 } from "./rewrite.ts";
 import { proxyWebSocket } from "./ws.ts";
-import { isWebSocket } from "../http/request.ts";
 
 /** One proxied destination (a service). */
 export interface Upstream {
@@ -26,22 +26,22 @@ export interface Upstream {
   hosts: string[];
 }
 
-/** Builds an {@link Upstream} for a target. */
+/** Builds an {@link Upstream} for a service's endpoint. */
 export function makeUpstream(
   name: string,
-  target: Target,
+  endpoint: Endpoint,
   headTimeoutMs: number,
   idleTimeoutMs = 0,
   onCut?: (message: string) => void,
 ): Upstream {
-  const hosts = "socket" in target ? ["localhost"] : [
-    `${target.host}:${target.port}`,
-    `localhost:${target.port}`,
-    `127.0.0.1:${target.port}`,
+  const hosts = "socket" in endpoint ? ["localhost"] : [
+    `${endpoint.host}:${endpoint.port}`,
+    `localhost:${endpoint.port}`,
+    `127.0.0.1:${endpoint.port}`,
   ];
   return {
     name,
-    pool: new Http1Pool(target, { headTimeoutMs, bodyIdleTimeoutMs: idleTimeoutMs, onCut }),
+    pool: new Http1Pool(endpoint, { headTimeoutMs, bodyIdleTimeoutMs: idleTimeoutMs, onCut }),
     hosts,
   };
 }

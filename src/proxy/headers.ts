@@ -4,6 +4,11 @@
  * @module
  */
 
+/** True for a WebSocket upgrade request. */
+export function isWebSocket(req: Request): boolean {
+  return (req.headers.get("upgrade") ?? "").toLowerCase() === "websocket";
+}
+
 /** Hop-by-hop headers (RFC 9110 §7.6.1) plus framing fields the proxy re-creates itself. */
 export const HOP_BY_HOP: ReadonlySet<string> = new Set([
   "connection",

@@ -25,11 +25,9 @@ import {
   UpstreamError,
 } from "./wire.ts";
 import { type BodyProgress, bodyStream, take, writeBody } from "./body.ts";
+import { connectEndpoint, type Endpoint } from "../sys/endpoint.ts";
 
 export { UpstreamError };
-
-/** Where the service listens. */
-export type Target = { host: string; port: number } | { socket: string };
 
 /** A request to the upstream. Framing headers are added here; `headers` must not contain them. */
 export interface UpstreamRequest {
@@ -111,7 +109,7 @@ const SMALL_BODY = 16 * 1024;
 const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "TRACE"]);
 
 /**
- * A connection pool and HTTP/1.1 client for one upstream target.
+ * A connection pool and HTTP/1.1 client for one service's endpoint.
  *
  * @example
  * ```ts
@@ -122,14 +120,14 @@ const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "TRACE"]);
  * ```
  */
 export class Http1Pool {
-  readonly target: Target;
+  readonly endpoint: Endpoint;
   #idle: Conn[] = [];
   #conns = new Set<Conn>();
   #opts: Required<Omit<PoolOptions, "onCut">> & Pick<PoolOptions, "onCut">;
   #closed = false;
 
-  constructor(target: Target, opts: PoolOptions = {}) {
-    this.target = target;
+  constructor(endpoint: Endpoint, opts: PoolOptions = {}) {
+    this.endpoint = endpoint;
     this.#opts = {
       maxIdle: opts.maxIdle ?? 64,
       idleTimeoutMs: opts.idleTimeoutMs ?? 4000,
@@ -157,11 +155,8 @@ export class Http1Pool {
 
   /** Opens a new connection (not pooled): for WebSocket upgrades. */
   async connect(): Promise<Deno.Conn> {
-    const t = this.target;
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const p = "socket" in t
-      ? Deno.connect({ transport: "unix", path: t.socket })
-      : Deno.connect({ hostname: t.host, port: t.port });
+    const p = connectEndpoint(this.endpoint);
     try {
       return await Promise.race([
         p,

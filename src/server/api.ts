@@ -12,7 +12,7 @@ import type { Gate } from "../http/admission.ts";
 import { OWN_HEADERS, servicesPage, wantsHtml } from "../http/pages.ts";
 import { VERSION } from "../version.ts";
 import type { Metrics } from "./metrics.ts";
-import type { Routes } from "./upstreams.ts";
+import type { Upstreams } from "./upstreams.ts";
 
 /** What the API reports and guards. */
 export interface ApiOptions {
@@ -23,14 +23,14 @@ export interface ApiOptions {
   mode: string;
   /** Whose server this is (JupyterHub mode). */
   owner?: { user: string; server: string };
-  routes: Routes;
+  upstreams: Upstreams;
   metrics: Metrics;
   gate?: Gate;
 }
 
 /** Registers the API routes on `app`. */
 export function installApi<E extends object>(app: Hono<E>, o: ApiOptions): void {
-  const { api, routes, metrics, gate } = o;
+  const { api, upstreams, metrics, gate } = o;
   const own = { ...OWN_HEADERS, "x-hubify-version": VERSION };
   /** Private routes need the gate's blessing. */
   const denied = async (req: Request, path: string): Promise<Response | null> => {
@@ -39,8 +39,8 @@ export function installApi<E extends object>(app: Hono<E>, o: ApiOptions): void 
     return d.allow ? null : d.response;
   };
   const overall = (): string => {
-    if (routes.all.some((r) => r.service.state === "failed")) return "failed";
-    return routes.all.every((r) => r.service.state === "ready") ? "ok" : "starting";
+    if (upstreams.all.some((r) => r.service.state === "failed")) return "failed";
+    return upstreams.all.every((r) => r.service.state === "ready") ? "ok" : "starting";
   };
 
   app.get(api, (c) =>
@@ -69,7 +69,7 @@ export function installApi<E extends object>(app: Hono<E>, o: ApiOptions): void 
     if (refused) return refused;
     if (wantsHtml(c.req.raw)) {
       // For people: the same list, linked (with several presets, the way to find the others).
-      return servicesPage(routes.all.map((r) => {
+      return servicesPage(upstreams.all.map((r) => {
         const s = r.service.status();
         return {
           name: s.name,
@@ -80,7 +80,7 @@ export function installApi<E extends object>(app: Hono<E>, o: ApiOptions): void 
       }));
     }
     const services: Record<string, unknown> = {};
-    for (const r of routes.all) {
+    for (const r of upstreams.all) {
       const s = r.service.status();
       services[s.name] = {
         port: s.socket ? null : s.port,
@@ -100,8 +100,8 @@ export function installApi<E extends object>(app: Hono<E>, o: ApiOptions): void 
   });
 
   app.get(`${api}/health`, (c) => {
-    const notReady = routes.all.filter((r) => r.service.state !== "ready");
-    const services = Object.fromEntries(routes.all.map((r) => [r.name, r.service.state]));
+    const notReady = upstreams.all.filter((r) => r.service.state !== "ready");
+    const services = Object.fromEntries(upstreams.all.map((r) => [r.name, r.service.state]));
     if (notReady.length === 0) return c.json({ status: "ok", services }, 200, own);
     const reason = notReady.map((r) => `${r.name} is ${r.service.state}`).join("; ");
     return c.json({ status: "unavailable", reason, services }, 503, own);
@@ -112,8 +112,8 @@ export function installApi<E extends object>(app: Hono<E>, o: ApiOptions): void 
   app.get(`${api}/metrics`, async (c) => {
     const refused = await denied(c.req.raw, `${api}/metrics`);
     if (refused) return refused;
-    const per = <T>(f: (r: Routes["all"][number]) => T) =>
-      Object.fromEntries(routes.all.map((r) => [r.name, f(r)]));
+    const per = <T>(f: (r: Upstreams["all"][number]) => T) =>
+      Object.fromEntries(upstreams.all.map((r) => [r.name, f(r)]));
     return c.body(
       metrics.render({
         restarts: per((r) => r.service.status().restarts),

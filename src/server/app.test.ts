@@ -6,10 +6,10 @@
 import assert from "node:assert/strict";
 import { createApp } from "./app.ts";
 import type { Backend } from "./upstreams.ts";
-import { buildConfig, type Config, type ServiceConfig } from "../config/load.ts";
+import { buildConfig, type Config, type ServiceConfig } from "../config/merge.ts";
 import { Logger } from "../log/logger.ts";
 import type { ServiceState, ServiceStatus } from "../supervisor/service.ts";
-import type { Endpoint } from "../supervisor/readiness.ts";
+import type { Endpoint } from "../sys/endpoint.ts";
 import { HubGate } from "../hub/gate.ts";
 import { HubClient, type HubUser } from "../hub/client.ts";
 import { parseHubEnv } from "../hub/env.ts";
@@ -401,7 +401,7 @@ const hub = parseHubEnv({
   JUPYTERHUB_OAUTH_ACCESS_SCOPES: '["access:servers!server=alice/"]',
   JUPYTERHUB_HOST: "",
   JUPYTERHUB_BASE_URL: "/",
-});
+}, { basePath: "/user/alice/" });
 const USERS: Record<string, HubUser> = {
   "alice-token": { name: "alice", groups: ["staff"], scopes: ["access:servers!server=alice/"] },
   "bob-token": { name: "bob", scopes: ["access:servers!server=bob/"] },

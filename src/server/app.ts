@@ -1,6 +1,6 @@
 /**
  * The HTTP front: a Hono app that composes hubify's API (`api.ts`), the gate's own routes (login
- * callback, logout) and the proxy path (`forwarding.ts`) for everything else.
+ * callback, logout) and the proxy path (`proxy_path.ts`) for everything else.
  *
  * Route table (with `--base-path /p/` and `--api-path /api`):
  * - `GET /p/api`, `/p/api/services`, `/p/api/health`, `/p/api/health/live`, `/p/api/metrics`: hubify's.
@@ -13,14 +13,14 @@
  */
 import { Hono } from "hono";
 import { cors } from "hono/cors";
-import type { Config } from "../config/load.ts";
+import type { Config } from "../config/merge.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Gate } from "../http/admission.ts";
 import { errorResponse } from "../http/pages.ts";
 import { installApi } from "./api.ts";
-import { type ConnEnv, proxyPath } from "./forwarding.ts";
+import { type ConnEnv, proxyPath } from "./proxy_path.ts";
 import { Metrics } from "./metrics.ts";
-import { type Backend, Routes } from "./upstreams.ts";
+import { type Backend, Upstreams } from "./upstreams.ts";
 
 export type { ConnEnv };
 
@@ -59,7 +59,7 @@ export function createApp(opts: AppOptions): App {
   const metrics = opts.metrics ?? new Metrics();
   const base = config.basePath;
   const api = base.slice(0, -1) + config.apiPath;
-  const routes = new Routes(opts.supervisor.services, {
+  const upstreams = new Upstreams(opts.supervisor.services, {
     headTimeoutMs: config.requestTimeout * 1000,
     bodyIdleTimeoutMs: config.idleTimeout * 1000,
     onCut: (name, message) => log.warn(`${name}: ${message}`),
@@ -85,10 +85,10 @@ export function createApp(opts: AppOptions): App {
     app.use(`${api}`, cors({ origin: config.corsOrigin }));
     app.use(`${api}/*`, cors({ origin: config.corsOrigin }));
   }
-  installApi(app, { api, base, mode: config.mode, owner: opts.owner, routes, metrics, gate });
+  installApi(app, { api, base, mode: config.mode, owner: opts.owner, upstreams, metrics, gate });
   const proxy = proxyPath({
     base,
-    routes,
+    upstreams,
     gate,
     metrics,
     logger: log,
@@ -104,6 +104,6 @@ export function createApp(opts: AppOptions): App {
   return {
     fetch: (req, env) => app.fetch(req, env),
     metrics,
-    close: () => routes.close(),
+    close: () => upstreams.close(),
   };
 }

@@ -8,7 +8,7 @@ Deno.test("matchRoute: named services, configured ports only, redirects, primary
     const m = matchRoute(services, rest, "/p/", query);
     return m.kind === "redirect"
       ? `redirect ${m.location}`
-      : `${m.target.name} ${m.rest} ${m.prefix}`;
+      : `${m.service.name} ${m.rest} ${m.prefix}`;
   };
   assert.equal(show("/x"), "app /x /p/");
   assert.equal(show("/docs/a/b"), "docs /a/b /p/docs/");

@@ -9,6 +9,7 @@
  * @module
  */
 import { firstSegment } from "../proxy/prefix.ts";
+import { servicePrefix } from "../config/facts.ts";
 
 /** What routing needs to know of a service. */
 export interface Routable {
@@ -19,8 +20,8 @@ export interface Routable {
 
 /** Where a request goes. */
 export type RouteMatch<T> =
-  /** Forward to `target`; `rest` is the path below `prefix` (the public prefix of that service). */
-  | { kind: "service"; target: T; rest: string; prefix: string }
+  /** Forward to `service`; `rest` is the path below `prefix` (the public prefix of that service). */
+  | { kind: "service"; service: T; rest: string; prefix: string }
   /** Redirect to the slash form. */
   | { kind: "redirect"; location: string };
 
@@ -43,10 +44,11 @@ export function matchRoute<T extends Routable>(
   const primary = services[0];
   if (services.length > 1) {
     const [seg, remainder] = firstSegment(rest);
-    const named = services.slice(1).find((s) => s.name === seg);
-    if (named) {
-      if (remainder === "") return { kind: "redirect", location: `${base}${seg}/${query}` };
-      return { kind: "service", target: named, rest: remainder, prefix: `${base}${seg}/` };
+    const i = services.findIndex((s, i) => i > 0 && s.name === seg);
+    if (i > 0) {
+      const prefix = servicePrefix(base, seg, i);
+      if (remainder === "") return { kind: "redirect", location: `${prefix}${query}` };
+      return { kind: "service", service: services[i], rest: remainder, prefix };
     }
   }
   if (rest.startsWith("/proxy/")) {
@@ -54,8 +56,8 @@ export function matchRoute<T extends Routable>(
     const byPort = services.find((s) => s.port !== undefined && String(s.port) === port);
     if (byPort) {
       if (remainder === "") return { kind: "redirect", location: `${base}proxy/${port}/${query}` };
-      return { kind: "service", target: byPort, rest: remainder, prefix: `${base}proxy/${port}/` };
+      return { kind: "service", service: byPort, rest: remainder, prefix: `${base}proxy/${port}/` };
     }
   }
-  return { kind: "service", target: primary, rest, prefix: base };
+  return { kind: "service", service: primary, rest, prefix: base };
 }

@@ -1,13 +1,13 @@
 /**
- * One upstream (a connection pool) per service, in the services' order (the first is the
- * primary). Pools are made before services resolve port 0 (`--service-port 0`): {@link Routes.pool}
- * re-points a pool once the service's real port is known.
+ * The upstream table: one destination per service, each with its connection pool, in the
+ * services' order (the first is the primary). Pools are made once: a service's endpoint is fixed
+ * when it is constructed (a port configured as 0 is chosen then), so nothing is re-pointed per
+ * request.
  *
  * @module
  */
 import type { Service } from "../supervisor/service.ts";
 import { makeUpstream, type Upstream } from "../proxy/forward.ts";
-import type { Target } from "../proxy/pool.ts";
 
 /** What the front needs of a service (a supervised {@link Service}, or a test's stand-in). */
 export type Backend = Pick<
@@ -15,15 +15,16 @@ export type Backend = Pick<
   "config" | "endpoint" | "state" | "status" | "waitReady" | "baseUrl"
 >;
 
-/** A routed destination: a service and the pool to it. */
-export class Route {
-  constructor(readonly service: Backend, public upstream: Upstream) {}
+/** A service and the pool to it. */
+export class Destination {
+  /** The service's port, if it listens on TCP (for `/proxy/<port>/`). */
+  readonly port: number | undefined;
+  constructor(readonly service: Backend, readonly upstream: Upstream) {
+    const ep = service.endpoint;
+    this.port = "port" in ep ? ep.port : undefined;
+  }
   get name(): string {
     return this.service.config.name;
-  }
-  get port(): number | undefined {
-    const ep = this.service.endpoint;
-    return "port" in ep ? ep.port : undefined;
   }
 }
 
@@ -36,47 +37,31 @@ export interface UpstreamSettings {
   onCut: (service: string, message: string) => void;
 }
 
-/** The routes to every service. */
-export class Routes {
-  readonly all: Route[];
-  readonly #settings: UpstreamSettings;
+/** The destinations of every service. */
+export class Upstreams {
+  readonly all: Destination[];
 
-  constructor(services: readonly Backend[], settings: UpstreamSettings) {
-    this.#settings = settings;
-    this.all = services.map((service) =>
-      new Route(service, this.#upstream(service.config.name, service.endpoint))
-    );
+  constructor(services: readonly Backend[], s: UpstreamSettings) {
+    this.all = services.map((service) => {
+      const name = service.config.name;
+      const up = makeUpstream(
+        name,
+        service.endpoint,
+        s.headTimeoutMs,
+        s.bodyIdleTimeoutMs,
+        (message) => s.onCut(name, message),
+      );
+      return new Destination(service, up);
+    });
   }
 
-  #upstream(name: string, target: Target): Upstream {
-    const s = this.#settings;
-    return makeUpstream(
-      name,
-      target,
-      s.headTimeoutMs,
-      s.bodyIdleTimeoutMs,
-      (message) => s.onCut(name, message),
-    );
-  }
-
-  /** The primary service's route (undefined with no service). */
-  get primary(): Route | undefined {
+  /** The primary service's destination (undefined with no service). */
+  get primary(): Destination | undefined {
     return this.all[0];
-  }
-
-  /** The route's pool, re-pointed first if the service now listens on another port. */
-  pool(r: Route): Upstream {
-    const ep = r.service.endpoint;
-    const cur = r.upstream.pool.target;
-    if ("port" in ep && "port" in cur && ep.port !== cur.port) {
-      r.upstream.pool.close();
-      r.upstream = this.#upstream(r.service.config.name, ep);
-    }
-    return r.upstream;
   }
 
   /** Closes every pool. */
   close(): void {
-    for (const r of this.all) r.upstream.pool.close();
+    for (const d of this.all) d.upstream.pool.close();
   }
 }

@@ -12,8 +12,9 @@
 // unprivileged stage that the root stage starts receives the validated configuration and never
 // loads them, and the root stage never loads the server (Hono, the proxy). Measured by the start-up
 // rows of `deno task bench`.
-import { assertRunnable, ConfigError, ListenError } from "../errors.ts";
-import type { Config } from "../config/load.ts";
+import { ConfigError, ListenError } from "../errors.ts";
+import { assertRunnable } from "../config/facts.ts";
+import type { Config } from "../config/merge.ts";
 import { log, streamWriter } from "../log/logger.ts";
 import { applyUmask, runRootStage } from "../launcher/launcher.ts";
 import { type Handover, LAUNCHED_ENV } from "../launcher/self.ts";
@@ -170,7 +171,7 @@ export async function runMain(): Promise<never> {
       code = 1;
     } else {
       printErr(`hubify: internal error: ${(e as Error)?.message ?? e}\n`);
-      if (Deno.env.get("HUBIFY_LOG_LEVEL") === "debug") printErr(`${(e as Error)?.stack}\n`);
+      if (log.enabled("debug")) printErr(`${(e as Error)?.stack}\n`);
       code = 1;
     }
   }

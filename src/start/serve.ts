@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Config } from "../config/load.ts";
+import type { Config } from "../config/merge.ts";
 import { ListenError } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
 import { createApp } from "../server/app.ts";
@@ -50,7 +50,7 @@ export async function runServer(opts: RunOptions): Promise<number> {
         httpClient: tls?.client,
       });
       log.info(`JupyterHub mode for ${hub.user}${hub.serverName ? `/${hub.serverName}` : ""}`, {
-        prefix: hub.prefix,
+        prefix: hub.basePath,
         hub: hub.apiUrl,
       });
     }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { libc } from "../sys/libc.ts";
-import { buildConfig } from "../config/load.ts";
+import { buildConfig } from "../config/merge.ts";
 import { ConfigError } from "../errors.ts";
 import { Logger } from "../log/logger.ts";
 import { startServices } from "./services.ts";

@@ -6,9 +6,10 @@
  *
  * @module
  */
-import type { Config, ServiceConfig } from "../config/load.ts";
+import type { Config, ServiceConfig } from "../config/merge.ts";
 import { presetByName } from "../config/presets.ts";
-import { assertRunnable, ConfigError } from "../errors.ts";
+import { ConfigError } from "../errors.ts";
+import { assertRunnable } from "../config/facts.ts";
 import { type HubEnv, HubEnvError, parseHubEnv } from "../hub/env.ts";
 import type { Logger } from "../log/logger.ts";
 import { SECRET_ENV, Supervisor } from "../supervisor/supervisor.ts";
@@ -17,9 +18,7 @@ import { Reaper } from "../supervisor/reaper.ts";
 import type { Service } from "../supervisor/service.ts";
 import { exposedListeners, readSocketTables } from "../supervisor/exposure.ts";
 import { libc } from "../sys/libc.ts";
-
-/** Signals that stop hubify gracefully. */
-export const STOP_SIGNALS: Deno.Signal[] = ["SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT"];
+import { STOP_SIGNALS } from "../sys/self.ts";
 
 /** How long orphaned daemons get between SIGTERM and SIGKILL once the services are stopped. */
 const ORPHAN_GRACE_MS = 2000;
@@ -76,7 +75,7 @@ export function startServices(opts: StartOptions): StartedServices {
   let hub: HubEnv | undefined;
   if (config.mode === "jupyterhub") {
     try {
-      hub = parseHubEnv(opts.env ?? Deno.env.toObject(), { prefix: config.basePath });
+      hub = parseHubEnv(opts.env ?? Deno.env.toObject(), { basePath: config.basePath });
     } catch (e) {
       if (e instanceof HubEnvError) throw new ConfigError(e.message);
       throw e;

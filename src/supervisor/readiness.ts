@@ -4,13 +4,7 @@
  * @module
  */
 
-/** Where a service listens. */
-export type Endpoint = { host: string; port: number } | { socket: string };
-
-async function connect(ep: Endpoint): Promise<Deno.Conn> {
-  if ("socket" in ep) return await Deno.connect({ transport: "unix", path: ep.socket });
-  return await Deno.connect({ hostname: ep.host, port: ep.port });
-}
+import { connectEndpoint, type Endpoint } from "../sys/endpoint.ts";
 
 /**
  * One probe. Resolves true when the service is ready. Never throws.
@@ -26,7 +20,7 @@ export async function probe(ep: Endpoint, path?: string, timeoutMs = 2000): Prom
   let conn: Deno.Conn | undefined;
   const timer = setTimeout(() => conn?.close(), timeoutMs);
   try {
-    conn = await connect(ep);
+    conn = await connectEndpoint(ep);
     if (!path) return true;
     const host = "socket" in ep
       ? "localhost"

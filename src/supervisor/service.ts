@@ -5,11 +5,12 @@
  *
  * @module
  */
-import type { ServiceConfig } from "../config/load.ts";
+import type { ServiceConfig } from "../config/services.ts";
 import type { Logger } from "../log/logger.ts";
 import { backoffDelay, shouldRestart, STABLE_RUN_MS } from "./backoff.ts";
 import { substitute } from "./command.ts";
-import { type Endpoint, freePort, nextProbeDelay, probe } from "./readiness.ts";
+import { freePort, nextProbeDelay, probe } from "./readiness.ts";
+import type { Endpoint } from "../sys/endpoint.ts";
 import type { Launch } from "./shim.ts";
 import { exitStatus, portTaken, pumpLines, Tail } from "./process.ts";
 
@@ -105,7 +106,12 @@ export class Service {
     this.#onReady = opts.onReady;
     this.#launch = opts.launch ??
       ((argv, env) => ({ cmd: argv[0], args: argv.slice(1), env }));
-    this.#port = opts.config.port;
+    // A free port is picked once, here: the service keeps it across restarts, so the pool to it
+    // and `/proxy/<port>/` links stay valid.
+    const cfg = opts.config;
+    this.#port = cfg.port === 0 && !cfg.socket && cfg.command !== undefined
+      ? freePort(cfg.host)
+      : cfg.port;
     this.#done = new Promise((r) => (this.#resolveDone = r));
   }
 
@@ -114,7 +120,7 @@ export class Service {
     return this.#state;
   }
 
-  /** The endpoint the service listens on (port resolved after start when configured as 0). */
+  /** The endpoint the service listens on (a port configured as 0 is chosen when constructed). */
   get endpoint(): Endpoint {
     return this.config.socket
       ? { socket: this.config.socket }
@@ -213,13 +219,12 @@ export class Service {
 
   #spawn() {
     const cfg = this.config;
-    if (!cfg.socket && cfg.port === 0) this.#port = freePort(cfg.host);
-    else if (!cfg.socket) {
+    if (!cfg.socket) {
       // Another process on the port would answer the readiness check, and hubify would proxy to
       // it: a clear error instead, before anything starts.
-      const taken = portTaken(cfg.host, cfg.port);
+      const taken = portTaken(cfg.host, this.#port);
       if (taken) {
-        const why = `service port ${cfg.host}:${cfg.port} is ${taken}: ` +
+        const why = `service port ${cfg.host}:${this.#port} is ${taken}: ` +
           "another process holds it (choose another --service-port, or 0 for a free one)";
         this.#log.error(why);
         this.#fail(why, 1);

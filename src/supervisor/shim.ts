@@ -15,7 +15,7 @@
  * @module
  */
 import { libc } from "../sys/libc.ts";
-import { selfCommand } from "../launcher/self.ts";
+import { selfCommand } from "../sys/self.ts";
 
 /** Set for the shim: a {@link ShimRequest} as JSON. Never reaches the service. */
 export const SHIM_ENV = "HUBIFY_EXEC";

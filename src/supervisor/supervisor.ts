@@ -3,9 +3,11 @@
  *
  * @module
  */
-import type { ServiceConfig } from "../config/load.ts";
+import type { ServiceConfig } from "../config/services.ts";
 import type { Logger } from "../log/logger.ts";
 import { Service, type ServiceOptions, type ServiceStatus } from "./service.ts";
+import { servicePrefix } from "../config/facts.ts";
+import { TOKEN_ENV } from "../hub/env.ts";
 
 /** Options for {@link Supervisor}. */
 export interface SupervisorOptions {
@@ -29,7 +31,7 @@ export interface SupervisorOptions {
  * Environment variables that carry hubify's or the hub's secrets and never reach a service.
  * The service does not need the server's API token: hubify speaks to the hub for it.
  */
-export const SECRET_ENV = ["JUPYTERHUB_API_TOKEN", "JPY_API_TOKEN", "HUBIFY_SECRET"];
+export const SECRET_ENV: readonly string[] = [...TOKEN_ENV, "HUBIFY_SECRET"];
 
 /** The environment a service starts from: hubify's own, minus {@link SECRET_ENV}. */
 export function serviceBaseEnv(env: Record<string, string>): Record<string, string> {
@@ -58,13 +60,12 @@ export class Supervisor {
   constructor(opts: SupervisorOptions) {
     const env = opts.env ?? serviceBaseEnv(Deno.env.toObject());
     const base = opts.baseUrl ?? "/";
-    // The first service is served at the base path, the others at <base><name>/ ({base_url}).
     this.services = opts.services.map((config, i) =>
       new Service({
         config,
         logger: opts.logger,
         env,
-        baseUrl: i === 0 ? base : `${base}${config.name}/`,
+        baseUrl: servicePrefix(base, config.name, i),
         backoff: opts.backoff,
         launch: opts.launch,
         onReady: opts.onReady,

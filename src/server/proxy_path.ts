@@ -30,7 +30,7 @@ import { serveFile } from "./files.ts";
 import { CLIENT_GONE } from "../proxy/wire.ts";
 import { CLIENT_CLOSED, type Metrics } from "./metrics.ts";
 import { matchRoute } from "./routes.ts";
-import type { Backend, Route, Routes } from "./upstreams.ts";
+import type { Backend, Destination, Upstreams } from "./upstreams.ts";
 
 /** Per-connection facts the server passes with each request. */
 export interface ConnEnv {
@@ -43,7 +43,7 @@ export interface ConnEnv {
 /** What the proxy path needs. */
 export interface ProxyPathOptions {
   base: string;
-  routes: Routes;
+  upstreams: Upstreams;
   gate?: Gate;
   metrics: Metrics;
   logger: Logger;
@@ -71,8 +71,8 @@ const OPEN: Omit<Admission, "query"> = {
 
 /** Builds the proxy path's handler. */
 export function proxyPath(o: ProxyPathOptions) {
-  const { base, routes, gate, metrics, logger: log } = o;
-  const bareIsPath = routes.primary?.service.config.keepPrefix === true;
+  const { base, upstreams, gate, metrics, logger: log } = o;
+  const bareIsPath = upstreams.primary?.service.config.keepPrefix === true;
   // Observers built once, not per request.
   const onActivity = gate ? () => gate.touch() : undefined;
   const onWsOpen = () => {
@@ -89,7 +89,7 @@ export function proxyPath(o: ProxyPathOptions) {
     const r = resolvePath(target, base, { bareIsPath });
     if (r.kind === "redirect") return redirect(r.location);
     if (r.kind === "bad") return errorResponse(req, 400, `Bad request: ${r.reason}`);
-    if (r.kind === "outside" || !routes.primary) return errorResponse(req, 404, "Not found");
+    if (r.kind === "outside" || !upstreams.primary) return errorResponse(req, 404, "Not found");
     return r;
   }
 
@@ -109,10 +109,10 @@ export function proxyPath(o: ProxyPathOptions) {
   }
 
   /** Step 6: the one mapping from a forwarding error to a status. */
-  function failure(req: Request, route: Route, path: string, e: unknown, started: number) {
+  function failure(req: Request, dest: Destination, path: string, e: unknown, started: number) {
     if (!(e instanceof UpstreamError)) throw e;
     const seconds = (performance.now() - started) / 1000;
-    const name = route.name;
+    const name = dest.name;
     if (e.message === CLIENT_GONE || req.signal.aborted) {
       // Nobody reads this answer; the service did nothing wrong.
       metrics.observe(CLIENT_CLOSED, seconds);
@@ -133,11 +133,11 @@ export function proxyPath(o: ProxyPathOptions) {
    * Step 5 for a raw-TCP service: a WebSocket is bridged to it; its bare prefix sends browsers to
    * its index; other GETs are its web client's files.
    */
-  async function rawTcp(req: Request, route: Route, rest: string, prefix: string) {
-    const cfg = route.service.config;
+  async function rawTcp(req: Request, dest: Destination, rest: string, prefix: string) {
+    const cfg = dest.service.config;
     if (isWebSocket(req)) {
       return await bridgeTcp(req, {
-        connect: () => routes.pool(route).pool.connect(),
+        connect: () => dest.upstream.pool.connect(),
         onActivity,
         onOpen: onWsOpen,
         onClose: onWsClose,
@@ -169,23 +169,23 @@ export function proxyPath(o: ProxyPathOptions) {
     }
 
     // Step 3: route.
-    const match = matchRoute(routes.all, at.rest, base, at.query);
+    const match = matchRoute(upstreams.all, at.rest, base, at.query);
     if (match.kind === "redirect") return redirect(match.location);
-    const { target: route, rest, prefix } = match;
+    const { service: dest, rest, prefix } = match;
 
-    const notReady = await awaitReady(req, route.service);
+    const notReady = await awaitReady(req, dest.service);
     if (notReady) return notReady;
 
     // Step 5: forward.
-    const keep = route.service.config.keepPrefix;
+    const keep = dest.service.config.keepPrefix;
     const started = performance.now();
     try {
-      if (route.service.config.protocol === "tcp") {
-        const res = await rawTcp(req, route, rest, prefix);
+      if (dest.service.config.protocol === "tcp") {
+        const res = await rawTcp(req, dest, rest, prefix);
         metrics.observe(res.status, (performance.now() - started) / 1000);
         return res;
       }
-      const res = await forward(routes.pool(route), {
+      const res = await forward(dest.upstream, {
         req,
         target: (keep ? at.path : rest) + admission.query,
         prefix,
@@ -208,7 +208,7 @@ export function proxyPath(o: ProxyPathOptions) {
       metrics.observe(res.status, (performance.now() - started) / 1000);
       return res;
     } catch (e) {
-      return failure(req, route, at.path, e, started);
+      return failure(req, dest, at.path, e, started);
     }
   };
 }

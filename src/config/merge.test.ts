@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { buildConfig, ConfigError, nameFromCommand } from "./load.ts";
+import { buildConfig, ConfigError } from "./merge.ts";
+import { nameFromCommand } from "./services.ts";
 import { serviceUrlAddress } from "../hub/env.ts";
 
 const cmd = ["python3", "-m", "http.server", "{port}"];
