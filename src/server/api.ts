@@ -18,6 +18,8 @@ import type { Upstreams } from "./upstreams.ts";
 export interface ApiOptions {
   /** The API's public path, e.g. `/user/alice/api`. */
   api: string;
+  /** The same below the base path, as the app routes it (e.g. `/api`; see `app.ts`). */
+  route: string;
   /** The base path (service prefix). */
   base: string;
   mode: string;
@@ -30,7 +32,7 @@ export interface ApiOptions {
 
 /** Registers the API routes on `app`. */
 export function installApi<E extends object>(app: Hono<E>, o: ApiOptions): void {
-  const { api, upstreams, metrics, gate } = o;
+  const { api, route, upstreams, metrics, gate } = o;
   const own = { ...OWN_HEADERS, "x-hubify-version": VERSION };
   /** Private routes need the gate's blessing. */
   const denied = async (req: Request, path: string): Promise<Response | null> => {
@@ -43,7 +45,7 @@ export function installApi<E extends object>(app: Hono<E>, o: ApiOptions): void 
     return upstreams.all.every((r) => r.service.state === "ready") ? "ok" : "starting";
   };
 
-  app.get(api, (c) =>
+  app.get(route, (c) =>
     c.json(
       {
         status: overall(),
@@ -64,7 +66,7 @@ export function installApi<E extends object>(app: Hono<E>, o: ApiOptions): void 
       own,
     ));
 
-  app.get(`${api}/services`, async (c) => {
+  app.get(`${route}/services`, async (c) => {
     const refused = await denied(c.req.raw, `${api}/services`);
     if (refused) return refused;
     if (wantsHtml(c.req.raw)) {
@@ -99,7 +101,7 @@ export function installApi<E extends object>(app: Hono<E>, o: ApiOptions): void 
     return c.json({ services }, 200, own);
   });
 
-  app.get(`${api}/health`, (c) => {
+  app.get(`${route}/health`, (c) => {
     const notReady = upstreams.all.filter((r) => r.service.state !== "ready");
     const services = Object.fromEntries(upstreams.all.map((r) => [r.name, r.service.state]));
     if (notReady.length === 0) return c.json({ status: "ok", services }, 200, own);
@@ -107,9 +109,9 @@ export function installApi<E extends object>(app: Hono<E>, o: ApiOptions): void 
     return c.json({ status: "unavailable", reason, services }, 503, own);
   });
 
-  app.get(`${api}/health/live`, (c) => c.json({ status: "alive" }, 200, own));
+  app.get(`${route}/health/live`, (c) => c.json({ status: "alive" }, 200, own));
 
-  app.get(`${api}/metrics`, async (c) => {
+  app.get(`${route}/metrics`, async (c) => {
     const refused = await denied(c.req.raw, `${api}/metrics`);
     if (refused) return refused;
     const per = <T>(f: (r: Upstreams["all"][number]) => T) =>

@@ -9,6 +9,12 @@
  * - `/p/proxy/<port>/…`: the configured service listening on `<port>` (never an arbitrary port).
  * - `/p/…`: the primary service. `/p` redirects to `/p/`.
  *
+ * The app routes the raw path *below the base path* ({@link routedPath}), never a decoded one: the
+ * hub percent-encodes user and server names in prefixes (`/user/jos%C3%A9/`, `/user/alice/my%20server/`),
+ * and Hono's default decodes the request path before matching, so routes registered under such a
+ * prefix never matched and the login callback fell through to the proxy (a login loop).
+ * Relative routes also keep the prefix's characters out of Hono's pattern syntax (`:`, `*`).
+ *
  * @module
  */
 import { Hono } from "hono";
@@ -45,6 +51,36 @@ export interface App {
   close: () => void;
 }
 
+const NON_ASCII = /[^\x00-\x7f]+/g;
+const HAS_NON_ASCII = /[^\x00-\x7f]/;
+
+/**
+ * The path the app routes: the raw request path (non-ASCII percent-encoded, as `resolvePath` does)
+ * below `base`, starting with `/`; a path outside `base` gets a form no route has (`\0` first), so
+ * only the catch-all proxy path sees it.
+ *
+ * @example
+ * ```ts
+ * routedPath("http://h/user/jos%C3%A9/oauth_callback?code=1", "/user/jos%C3%A9/"); // "/oauth_callback"
+ * routedPath("http://h/elsewhere", "/user/alice/"); // "\0/elsewhere"
+ * ```
+ */
+export function routedPath(url: string, base: string): string {
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  if (start < 0) return "/";
+  const q = url.indexOf("?", start);
+  let path = q < 0 ? url.slice(start) : url.slice(start, q);
+  if (HAS_NON_ASCII.test(path)) path = path.replace(NON_ASCII, (s) => encodeURI(s));
+  if (base === "/") return path;
+  if (path.startsWith(base)) return path.slice(base.length - 1);
+  return `\0${path}`;
+}
+
+/** A public path under `base` as the app routes it. */
+function relative(path: string, base: string): string {
+  return base === "/" || !path.startsWith(base) ? path : path.slice(base.length - 1);
+}
+
 /**
  * Builds the Hono app.
  *
@@ -65,7 +101,10 @@ export function createApp(opts: AppOptions): App {
     onCut: (name, message) => log.warn(`${name}: ${message}`),
   });
 
-  const app = new Hono<{ Bindings: ConnEnv }>({ strict: true });
+  const app = new Hono<{ Bindings: ConnEnv }>({
+    strict: true,
+    getPath: (req) => routedPath(req.url, base),
+  });
   if (gate) {
     // Every response carries the gate's headers (X-JupyterHub-Version), proxied ones included.
     app.use("*", async (c, next) => {
@@ -78,14 +117,24 @@ export function createApp(opts: AppOptions): App {
       }
     });
     for (const [path, handler] of Object.entries(gate.routes)) {
-      app.get(path, (c) => handler(c.req.raw));
+      app.get(relative(path, base), (c) => handler(c.req.raw));
     }
   }
+  const route = config.apiPath;
   if (config.corsOrigin.length) {
-    app.use(`${api}`, cors({ origin: config.corsOrigin }));
-    app.use(`${api}/*`, cors({ origin: config.corsOrigin }));
+    app.use(route, cors({ origin: config.corsOrigin }));
+    app.use(`${route}/*`, cors({ origin: config.corsOrigin }));
   }
-  installApi(app, { api, base, mode: config.mode, owner: opts.owner, upstreams, metrics, gate });
+  installApi(app, {
+    api,
+    route,
+    base,
+    mode: config.mode,
+    owner: opts.owner,
+    upstreams,
+    metrics,
+    gate,
+  });
   const proxy = proxyPath({
     base,
     upstreams,
