@@ -19,6 +19,8 @@ export interface Admission {
   dropAuthorization: boolean;
   /** Identity headers to set for the service. */
   set: [string, string][];
+  /** `Set-Cookie` values to add to the answer (the login cookie, from an accepted URL token). */
+  cookies?: string[];
 }
 
 /** What a gate decided for one request. */

@@ -4,7 +4,8 @@
  * request, and offers the login routes as plain handlers.
  *
  * Outcomes: a browser without credentials is sent through the hub's OAuth flow; API and WebSocket
- * clients get 403 without a redirect; an authenticated user without access gets a 403 page; a
+ * clients get 403 without a redirect, and so does anything under `<prefix>api/` however it asks
+ * (jupyterhub-singleuser's API handlers never redirect to a login page); an authenticated user without access gets a 403 page; a
  * cookie-authenticated request from another site is refused (CSRF). An admitted request carries an
  * {@link Admission}: hub credentials never reach the service, and identity headers are set here
  * only.
@@ -68,6 +69,8 @@ export class HubGate implements Gate {
   #log: Logger;
   #forwardUser: boolean;
   #drop: ReadonlySet<string>;
+  /** `<prefix>api`. */
+  #api: string;
 
   private constructor(opts: HubGateOptions, sealer: Sealer) {
     const hub = opts.hub;
@@ -91,6 +94,7 @@ export class HubGate implements Gate {
       credentials: this.credentials,
       logger: opts.logger,
     });
+    this.#api = `${hub.basePath}api`;
     this.routes = {
       [`${hub.basePath}oauth_callback`]: this.login.callback,
       [`${hub.basePath}logout`]: this.login.logout,
@@ -147,7 +151,7 @@ export class HubGate implements Gate {
     }
     if (a.kind === "none") {
       const navigate = (req.method === "GET" || req.method === "HEAD") && !isWebSocket(req) &&
-        wantsHtml(req);
+        wantsHtml(req) && !this.#isApi(path);
       const res = navigate
         ? await this.login.start(req, path + query)
         : errorResponse(req, 403, "Forbidden: authentication required");
@@ -158,7 +162,21 @@ export class HubGate implements Gate {
       return { allow: false, response: errorResponse(req, 403, "Forbidden: cross-site request") };
     }
     this.activity.touch();
-    return { allow: true, ...this.#admission(req, a.user, a.via, params, query) };
+    const admission = this.#admission(req, a.user, a.via, params, query);
+    // An accepted `?token=` on a browser's navigation logs the browser in, as
+    // jupyterhub-singleuser does (`_persist_url_token_if_set`): later requests need no token.
+    if (
+      a.via === "url" && !isWebSocket(req) &&
+      (req.headers.get("sec-fetch-mode") ?? "navigate") === "navigate"
+    ) {
+      admission.cookies = [await this.login.loginCookie(req, a.token)];
+    }
+    return { allow: true, ...admission };
+  }
+
+  /** True for `<prefix>api` and below: answered 403, never redirected to a login. */
+  #isApi(path: string): boolean {
+    return path === this.#api || path.startsWith(`${this.#api}/`);
   }
 
   /** The CSRF check for cookie-authenticated requests; logs a refusal. */

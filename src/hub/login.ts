@@ -79,6 +79,15 @@ export class LoginFlow {
     };
   }
 
+  /** A `Set-Cookie` value that logs the browser in with the hub `token` (sealed). */
+  async loginCookie(req: Request, token: string): Promise<string> {
+    return serialize(
+      this.#cookie,
+      await this.#sealer.seal({ t: token }, "login"),
+      this.#cookieAttrs(req),
+    );
+  }
+
   /** A `Set-Cookie` value that removes the login cookie. */
   clearLogin(req: Request): string {
     return serialize(this.#cookie, "", this.#cookieAttrs(req, 0));
@@ -151,14 +160,7 @@ export class LoginFlow {
     }
     this.#log.info("logged in", { user: user.name });
     const headers = new Headers({ ...OWN_HEADERS, location: safeNext(saved.n, prefix) });
-    headers.append(
-      "set-cookie",
-      serialize(
-        this.#cookie,
-        await this.#sealer.seal({ t: token }, "login"),
-        this.#cookieAttrs(req),
-      ),
-    );
+    headers.append("set-cookie", await this.loginCookie(req, token));
     headers.append("set-cookie", serialize(this.#stateCookie, "", this.#cookieAttrs(req, 0)));
     return new Response(null, { status: 302, headers });
   };

@@ -171,33 +171,45 @@ export function proxyPath(o: ProxyPathOptions) {
     // Step 3: route.
     const match = matchRoute(upstreams.all, at.rest, base, at.query);
     if (match.kind === "redirect") return redirect(match.location);
-    const { service: dest, rest, prefix } = match;
+    const { service: dest, prefix } = match;
+    // jupyter-server-proxy's mappath: an exact path below the prefix sent elsewhere.
+    const rest = dest.service.config.mapPath?.[match.rest] ?? match.rest;
 
     const notReady = await awaitReady(req, dest.service);
     if (notReady) return notReady;
 
     // Step 5: forward.
-    const keep = dest.service.config.keepPrefix;
+    const keep = match.keep ?? dest.service.config.keepPrefix;
     const started = performance.now();
+    /** The answer as the client gets it: counted, with the gate's cookies (not on a 101). */
+    const done = (res: Response) => {
+      metrics.observe(res.status, (performance.now() - started) / 1000);
+      if (admission.cookies && res.status !== 101) {
+        for (const c of admission.cookies) res.headers.append("set-cookie", c);
+      }
+      return res;
+    };
     try {
       if (dest.service.config.protocol === "tcp") {
-        const res = await rawTcp(req, dest, rest, prefix);
-        metrics.observe(res.status, (performance.now() - started) / 1000);
-        return res;
+        return done(await rawTcp(req, dest, rest, prefix));
       }
       const res = await forward(dest.upstream, {
         req,
-        target: (keep ? at.path : rest) + admission.query,
+        // The full public path: the prefix (this route's: /proxy/absolute/<port>/ included) and the
+        // path below it, after mappath.
+        target: (keep ? prefix.slice(0, -1) + rest : rest) + admission.query,
         prefix,
         forward: {
           clientIp: conn?.remote ?? "127.0.0.1",
           proto: conn?.proto ?? "http",
           prefix: keep ? "" : prefix.slice(0, -1),
+          context: prefix.slice(0, -1),
           dropCookies: admission.dropCookies,
           dropCookiePrefixes: admission.dropCookiePrefixes,
           dropAuthorization: admission.dropAuthorization,
           set: admission.set,
           strip: gate?.strip,
+          override: dest.override,
         },
         onActivity,
         rewrite: o.rewrite,
@@ -205,8 +217,7 @@ export function proxyPath(o: ProxyPathOptions) {
         onWsClose,
         onBytes,
       });
-      metrics.observe(res.status, (performance.now() - started) / 1000);
-      return res;
+      return done(res);
     } catch (e) {
       return failure(req, dest, at.path, e, started);
     }
