@@ -209,6 +209,7 @@ export function buildConfig(inputs: ConfigInputs): LoadedConfig {
     startWait: values.startWait,
     requestTimeout: values.requestTimeout,
     idleTimeout: values.idleTimeout,
+    shutdownNoActivityTimeout: values.shutdownNoActivityTimeout,
     services,
     external: values.service === false,
     user: values.user,

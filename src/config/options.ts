@@ -212,6 +212,100 @@ const envMapSchema: Schema<Record<string, string>> = v.union([
   v.pipe(v.string(), v.transform((s) => s.split(/\s*,\s*/).filter(Boolean)), envPairs),
 ]);
 
+/** An HTTP field name (RFC 9110 token). */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** Names a static request header may not take: framing, hop-by-hop, and what hubify itself sets. */
+const RESERVED_HEADERS = new Set([
+  "host",
+  "content-length",
+  "transfer-encoding",
+  "connection",
+  "upgrade",
+  "te",
+  "trailer",
+  "keep-alive",
+  "x-forwarded-user",
+  "x-forwarded-groups",
+]);
+
+/** `NAME=VALUE` items (or a JSON object) as static request headers, names lower-cased. */
+const headerMapSchema: Schema<Record<string, string>> = v.pipe(
+  v.union([
+    v.pipe(
+      v.union([
+        v.array(v.string()),
+        v.pipe(v.string(), v.transform((s) => s.split(/\s*,\s*/).filter(Boolean))),
+      ]),
+      v.rawTransform<string[], Record<string, string>>(({ dataset, addIssue, NEVER }) => {
+        const out: Record<string, string> = {};
+        for (const item of dataset.value) {
+          const i = item.indexOf("=");
+          if (i <= 0) {
+            addIssue({ message: `"${item}" is not NAME=VALUE` });
+            return NEVER;
+          }
+          out[item.slice(0, i).trim()] = item.slice(i + 1).trim();
+        }
+        return out;
+      }),
+    ),
+    // A JSON object (the config file); arrays are the list forms above, never a record.
+    v.pipe(
+      v.custom<Record<string, string>>((x) =>
+        typeof x === "object" && x !== null && !Array.isArray(x)
+      ),
+      v.record(v.string(), v.string()),
+    ),
+  ]),
+  v.rawTransform<Record<string, string>, Record<string, string>>(
+    ({ dataset, addIssue, NEVER }) => {
+      const out: Record<string, string> = {};
+      for (const [name, value] of Object.entries(dataset.value)) {
+        const lower = name.toLowerCase();
+        if (!HEADER_NAME.test(name) || RESERVED_HEADERS.has(lower.replaceAll("_", "-"))) {
+          addIssue({ message: `"${name}" cannot be set as a request header` });
+          return NEVER;
+        }
+        if (/[\x00\r\n]/.test(value)) {
+          addIssue({ message: `the value of "${name}" has a line break` });
+          return NEVER;
+        }
+        out[lower] = value;
+      }
+      return out;
+    },
+  ),
+);
+
+/** `FROM=TO` path pairs (or a JSON object), each a path starting with `/`. */
+const pathMapSchema: Schema<Record<string, string>> = v.pipe(
+  v.union([
+    v.pipe(
+      v.union([
+        v.array(v.string()),
+        v.pipe(v.string(), v.transform((s) => s.split(/\s*,\s*/).filter(Boolean))),
+      ]),
+      v.transform((items) =>
+        Object.fromEntries(items.map((item) => {
+          const i = item.indexOf("=");
+          return i < 0 ? [item, ""] : [item.slice(0, i), item.slice(i + 1)];
+        }))
+      ),
+    ),
+    // A JSON object (the config file); arrays are the list forms above, never a record.
+    v.pipe(
+      v.custom<Record<string, string>>((x) =>
+        typeof x === "object" && x !== null && !Array.isArray(x)
+      ),
+      v.record(v.string(), v.string()),
+    ),
+  ]),
+  v.check(
+    (m) => Object.entries(m).every(([a, b]) => /^\/[^?#\s]*$/.test(a) && /^\/[^#\s]*$/.test(b)),
+    "each side must be a path starting with /",
+  ),
+);
+
 /** Umask as octal digits (`022`, `0o077`) or a number from the config file. */
 const umaskSchema: Schema<number> = v.union([
   v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(0o777)),
@@ -438,6 +532,30 @@ const TABLE = {
     schema: envMapSchema,
     default: {},
   }),
+  requestHeaders: opt({
+    key: "requestHeaders",
+    flag: "--request-header <NAME=VALUE...>",
+    env: ["HUBIFY_REQUEST_HEADERS"],
+    group: "Service",
+    description: "a static header set on every request to the service, replacing any the client " +
+      "sent ({port}, {base_url} substituted; repeatable; jupyter-server-proxy's " +
+      "request_headers_override)",
+    allowed:
+      "NAME=VALUE pairs (not Host, framing or hop-by-hop fields, nor X-Forwarded-User/Groups)",
+    schema: headerMapSchema,
+    default: {},
+  }),
+  mapPath: opt({
+    key: "mapPath",
+    flag: "--map-path <FROM=TO...>",
+    env: ["HUBIFY_MAP_PATH"],
+    group: "Service",
+    description: "send a request for exactly FROM (below the service's prefix) to TO instead " +
+      "(repeatable; jupyter-server-proxy's mappath)",
+    allowed: "FROM=TO pairs of paths starting with /",
+    schema: pathMapSchema,
+    default: {},
+  }),
   readyPath: opt({
     key: "readyPath",
     flag: "--ready-path <path>",
@@ -547,6 +665,17 @@ const TABLE = {
       "cut a response whose service sends nothing for this long (0: never; event streams may be quiet)",
     allowed: "a number of seconds, 0 for never",
     schema: v.pipe(numeric(true), v.minValue(0), v.maxValue(86400 * 7)),
+    default: 0,
+  }),
+  shutdownNoActivityTimeout: opt({
+    key: "shutdownNoActivityTimeout",
+    flag: "--shutdown-no-activity-timeout <seconds>",
+    env: ["HUBIFY_SHUTDOWN_NO_ACTIVITY_TIMEOUT"],
+    group: "Proxy",
+    description:
+      "stop cleanly (exit 0) after this long without a proxied request or WebSocket message, as jupyter-server's shutdown_no_activity_timeout (0: never)",
+    allowed: "a number of seconds, 0 for never",
+    schema: v.pipe(numeric(true), v.minValue(0), v.maxValue(86400 * 365)),
     default: 0,
   }),
   forwardUser: opt({

@@ -2,8 +2,10 @@
  * hubify's entry point: parse the command line, load the configuration, run the root stage when
  * root, then the server and supervisor.
  *
- * Exit status: 0 on success; 2 for usage and configuration errors; 1 for runtime failures
- * (service never ready, internal error); otherwise the service's own status (128+signal if killed).
+ * Exit status: 0 on success and after a requested stop (a stop signal) that ended within the
+ * grace period; 2 for usage and configuration errors; 1 for runtime failures (service never
+ * ready, internal error); when a service ends by itself, its own status (128+signal if killed);
+ * 137 when a stop had to kill a service.
  *
  * @module
  */

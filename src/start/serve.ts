@@ -97,33 +97,84 @@ export async function runServer(opts: RunOptions): Promise<number> {
       gate!.activity.start();
     }, (e) => resolve((e as Error).message));
   });
+  const quiet = idleShutdown(
+    config.shutdownNoActivityTimeout,
+    () => metrics.latencyCount + metrics.wsTotal + metrics.bytesIn + metrics.bytesOut,
+  );
   const outcome = await Promise.race([
     supervisor.firstExit.then((r) => ({ kind: "exit" as const, ...r })),
     signalled.then((sig) => ({ kind: "signal" as const, sig })),
     hubDown.then((message) => ({ kind: "hub" as const, message })),
+    quiet.promise.then(() => ({ kind: "idle" as const })),
   ]);
+  quiet.cancel();
   idle.stop();
   gate?.activity.stop();
   if (outcome.kind === "hub") {
     log.error(`${outcome.message}; stopping (check JUPYTERHUB_API_URL and the network to the hub)`);
   } else if (outcome.kind === "signal") {
     log.info(`${outcome.sig} received: stopping`);
+  } else if (outcome.kind === "idle") {
+    log.info(
+      `no activity for ${config.shutdownNoActivityTimeout}s (--shutdown-no-activity-timeout): stopping`,
+    );
   } else {
     log.info(`service ${outcome.service.config.name} ended (status ${outcome.code}): stopping`);
   }
   await started.stop();
-  // After the stop: a service stopped by the signal has its exit status only now.
   const code = outcome.kind === "hub"
     ? 1
-    : outcome.kind === "signal"
-    ? supervisor.services[0].status().last_exit ?? 0
+    : outcome.kind === "signal" || outcome.kind === "idle"
+    ? requestedStopStatus(supervisor.services)
     : outcome.code;
   // Stop accepting; in-flight requests get a moment (long-lived streams do not hold shutdown).
   await Promise.race([server.shutdown(), new Promise((r) => setTimeout(r, 2000))]);
   app.close();
   gate?.client.close();
   started.release();
+  // The last line: container logs and the hub's log then say how the server ended.
+  log.info("stopped", { exit_status: code });
   return code;
+}
+
+/**
+ * Resolves once `activity()` has not changed for `seconds` (0: never), checked every second (or
+ * sooner for short timeouts); `cancel()` stops watching.
+ */
+export function idleShutdown(
+  seconds: number,
+  activity: () => number,
+): { promise: Promise<void>; cancel: () => void } {
+  let timer: ReturnType<typeof setInterval> | undefined;
+  const promise = new Promise<void>((resolve) => {
+    if (!seconds) return;
+    let last = activity();
+    let since = Date.now();
+    timer = setInterval(() => {
+      const now = activity();
+      if (now !== last) {
+        last = now;
+        since = Date.now();
+      } else if (Date.now() - since >= seconds * 1000) {
+        clearInterval(timer);
+        resolve();
+      }
+    }, Math.min(1000, seconds * 250));
+  });
+  return { promise, cancel: () => clearInterval(timer) };
+}
+
+/**
+ * The exit status of a stop hubify was asked for (the spawner's SIGTERM, `docker stop`, a pod's
+ * deletion): 0 when every service ended within its grace period, as jupyterhub-singleuser exits,
+ * so that the hub, Docker ("Exited (0)") and Kubernetes ("Completed") record a clean stop, not
+ * the 143 the signal left; the killed service's status (137) when one had to be killed.
+ */
+export function requestedStopStatus(
+  services: readonly { killedOnStop: boolean; status(): { last_exit?: number } }[],
+): number {
+  const killed = services.find((s) => s.killedOnStop);
+  return killed ? killed.status().last_exit ?? 137 : 0;
 }
 
 /** Opens the HTTP(S) front; a port already taken becomes a one-line {@link ListenError}. */

@@ -88,6 +88,8 @@ export class Service {
   #lastExit: number | undefined;
   #reason: string | undefined;
   #stopping = false;
+  /** The last stop needed SIGKILL: the grace period ran out. */
+  #killedOnStop = false;
   #tail = new Tail(50);
   #waiters: Array<() => void> = [];
   #done: Promise<number>;
@@ -382,7 +384,8 @@ export class Service {
     this.#resolveDone(code);
   }
 
-  async #terminate(child: Deno.ChildProcess) {
+  /** Ends `child`'s process group: SIGTERM, SIGKILL after the grace period. Resolves true when SIGKILL was needed. */
+  async #terminate(child: Deno.ChildProcess): Promise<boolean> {
     const group = -child.pid;
     const signal = (sig: Deno.Signal) => {
       try {
@@ -411,6 +414,16 @@ export class Service {
     // Whatever is left in the group (children that ignored SIGTERM) goes too.
     signal("SIGKILL");
     await child.status;
+    return killed;
+  }
+
+  /**
+   * True when the last {@link stop} had to SIGKILL the service (it outlived the grace period).
+   * A stop that ended within it was asked for and went as planned: hubify then exits 0, as
+   * jupyterhub-singleuser does, whatever status the signal left.
+   */
+  get killedOnStop(): boolean {
+    return this.#killedOnStop;
   }
 
   /** Stops the service: SIGTERM to its process group, SIGKILL after the grace period. */
@@ -424,7 +437,7 @@ export class Service {
     const child = this.#child;
     if (child) {
       this.#log.info("stopping", { pid: child.pid });
-      await this.#terminate(child);
+      this.#killedOnStop = await this.#terminate(child);
     }
     if (this.#state !== "failed") this.#finish("stopped", this.#lastExit ?? 0);
   }
