@@ -4,7 +4,10 @@ import { UpstreamError } from "./wire.ts";
 
 Deno.test("tcp bridge: the binary subprotocol is accepted when offered, nothing else is invented", () => {
   assert.equal(chooseSubprotocol("binary"), "binary");
-  assert.equal(chooseSubprotocol("base64, Binary"), "binary");
+  // Answered in the client's own spelling: a browser refuses any other.
+  assert.equal(chooseSubprotocol("base64, Binary"), "Binary");
+  // Lists joined without spaces (tornado, Node's ws, websockify's clients).
+  assert.equal(chooseSubprotocol("binary,base64"), "binary");
   assert.equal(chooseSubprotocol("chat"), undefined);
   assert.equal(chooseSubprotocol(null), undefined);
 });

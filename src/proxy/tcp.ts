@@ -12,6 +12,7 @@
  * @module
  */
 import { connectFailure } from "./wire.ts";
+import { acceptUpgrade, offeredProtocols } from "./upgrade.ts";
 
 /** Options for {@link bridgeTcp}. */
 export interface TcpBridgeOptions {
@@ -29,8 +30,7 @@ const READ_SIZE = 64 * 1024;
 
 /** The subprotocol to answer with: `binary` when offered (noVNC), else none. */
 export function chooseSubprotocol(offered: string | null): string | undefined {
-  const list = (offered ?? "").split(",").map((s) => s.trim().toLowerCase());
-  return list.includes("binary") ? "binary" : undefined;
+  return offeredProtocols(offered).find((p) => p.toLowerCase() === "binary");
 }
 
 /**
@@ -46,9 +46,13 @@ export async function bridgeTcp(req: Request, opts: TcpBridgeOptions): Promise<R
     throw connectFailure(e);
   }
   if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
-  const protocol = chooseSubprotocol(req.headers.get("sec-websocket-protocol"));
-  const { socket, response } = Deno.upgradeWebSocket(req, { protocol, idleTimeout: 0 });
-  socket.binaryType = "arraybuffer";
+  const up = acceptUpgrade(req, chooseSubprotocol(req.headers.get("sec-websocket-protocol")));
+  if (up instanceof Response) {
+    // A one-client service (a VNC server) would stay blocked by a connection nobody uses.
+    conn.close();
+    return up;
+  }
+  const { socket, response } = up;
   let closed = false;
   let opened = false;
   const end = () => {

@@ -13,6 +13,7 @@
  * @module
  */
 import { Conn, encodeHead, type Head, readHead, UpstreamError } from "./wire.ts";
+import { acceptUpgrade, offeredProtocols } from "./upgrade.ts";
 
 const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 /** Largest message relayed from the service, bytes. */
@@ -207,7 +208,7 @@ export async function proxyWebSocket(req: Request, opts: WsProxyOptions): Promis
     throw new UpstreamError("the service's WebSocket handshake is invalid", 502, "protocol");
   }
   const chosen = get("sec-websocket-protocol") ?? undefined;
-  if (chosen && !(offered ?? "").split(",").map((s) => s.trim()).includes(chosen)) {
+  if (chosen && !offeredProtocols(offered).includes(chosen)) {
     conn.close();
     throw new UpstreamError(
       "the service chose a subprotocol the client did not offer",
@@ -224,10 +225,14 @@ export async function proxyWebSocket(req: Request, opts: WsProxyOptions): Promis
     );
   }
 
-  const { socket, response } = Deno.upgradeWebSocket(req, { protocol: chosen, idleTimeout: 0 });
-  socket.binaryType = "arraybuffer";
-  bridge(socket, conn, opts);
-  return response;
+  const up = acceptUpgrade(req, chosen);
+  if (up instanceof Response) {
+    // Nothing may stay open for a handshake that did not happen.
+    conn.close();
+    return up;
+  }
+  bridge(up.socket, conn, opts);
+  return up.response;
 }
 
 function bridge(socket: WebSocket, conn: Conn, opts: WsProxyOptions) {
