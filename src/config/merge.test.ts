@@ -211,3 +211,61 @@ Deno.test("serviceUrlAddress: IPv4, bracketed IPv6 and the empty host of Jupyter
   assert.equal(serviceUrlAddress("not a url"), undefined);
   assert.equal(serviceUrlAddress("ftp://x:21/"), undefined);
 });
+
+Deno.test("config file: jupyter-server-proxy's server keys, in both spellings", () => {
+  const file = {
+    path: "/etc/hubify.json",
+    data: {
+      services: {
+        rstudio: {
+          command: ["rserver", "--www-port={port}"],
+          absolute_url: true,
+          timeout: 30,
+          request_headers_override: { "X-RStudio-Root-Path": "{base_url}" },
+          mappath: { "/": "/auth-sign-in" },
+          launcher_entry: { title: "RStudio", icon_path: "/x.svg" },
+          new_browser_tab: false,
+        },
+        vnc: { command: ["vncserver"], raw_socket_proxy: true, unix_socket: true },
+        camel: { command: ["app"], absoluteUrl: false, requestHeadersOverride: { "X-A": "1" } },
+      },
+    },
+  };
+  const { config } = buildConfig({ env: {}, file, flags: { noService: undefined } });
+  const by = Object.fromEntries(config.services.map((s) => [s.name, s]));
+  assert.equal(by.rstudio.keepPrefix, true);
+  assert.equal(by.rstudio.readyTimeout, 30);
+  assert.deepEqual(by.rstudio.requestHeaders, { "x-rstudio-root-path": "{base_url}" });
+  assert.deepEqual(by.rstudio.mapPath, { "/": "/auth-sign-in" });
+  assert.equal(by.rstudio.description, "RStudio");
+  assert.equal(by.vnc.protocol, "tcp");
+  assert.equal(by.vnc.socket, "auto");
+  assert.equal(by.camel.keepPrefix, false);
+  assert.deepEqual(by.camel.requestHeaders, { "x-a": "1" });
+});
+
+Deno.test("--request-header and --map-path: pairs; hubify's own and framing headers refused", () => {
+  const { config } = buildConfig({
+    env: {},
+    command: ["app"],
+    flags: { requestHeaders: ["X-Token=abc", "Authorization=Basic x"], mapPath: ["/=/lab"] },
+  });
+  assert.deepEqual(config.services[0].requestHeaders, {
+    "x-token": "abc",
+    authorization: "Basic x",
+  });
+  assert.deepEqual(config.services[0].mapPath, { "/": "/lab" });
+  for (
+    const bad of ["Host=evil", "X-Forwarded-User=admin", "X_Forwarded_Groups=admins", "Bad Name=1"]
+  ) {
+    assert.throws(
+      () => buildConfig({ env: {}, command: ["app"], flags: { requestHeaders: [bad] } }),
+      (e) => e instanceof ConfigError && /--request-header/.test(e.message),
+      bad,
+    );
+  }
+  assert.throws(
+    () => buildConfig({ env: {}, command: ["app"], flags: { mapPath: ["lab=/x"] } }),
+    /--map-path/,
+  );
+});

@@ -47,6 +47,10 @@ export interface ServiceConfig {
   files?: Parsed["files"];
   /** Where a tcp service's bare prefix sends browsers (relative). */
   index?: Parsed["index"];
+  /** Static headers set on every request to it (lower-case names). */
+  requestHeaders: Parsed["requestHeaders"];
+  /** Exact paths below its prefix sent elsewhere. */
+  mapPath: Parsed["mapPath"];
 }
 
 /** The settings that describe a service (they go into {@link ServiceConfig}), and `--no-service`. */
@@ -67,6 +71,8 @@ export type ServiceKey =
   | "maxRestarts"
   | "stopTimeout"
   | "keepPrefix"
+  | "requestHeaders"
+  | "mapPath"
   | "service";
 
 /** Derives a service name from its command: the basename of the program, made name-safe. */
@@ -99,7 +105,11 @@ const PRESET_FIELDS: readonly [PresetKey, keyof Preset][] = [
   ["index", "index"],
 ];
 
-/** A service's keys in the config file, and the setting each one is. */
+/**
+ * A service's keys in the config file, and the setting each one is. jupyter-server-proxy's
+ * `c.ServerProxy.servers` keys are taken too, in both its spellings (`absolute_url` and
+ * `absoluteUrl`), so that a server entry moves over as it is (docs/migrating-from-jupyter-server-proxy.md).
+ */
 const SERVICE_FILE_KEYS: Record<string, OptionKey> = {
   command: "command",
   host: "serviceHost",
@@ -116,7 +126,21 @@ const SERVICE_FILE_KEYS: Record<string, OptionKey> = {
   maxRestarts: "maxRestarts",
   stopTimeout: "stopTimeout",
   keepPrefix: "keepPrefix",
+  requestHeaders: "requestHeaders",
+  mapPath: "mapPath",
+  // jupyter-server-proxy's names
+  absolute_url: "keepPrefix",
+  absoluteUrl: "keepPrefix",
+  timeout: "readyTimeout",
+  request_headers_override: "requestHeaders",
+  requestHeadersOverride: "requestHeaders",
+  mappath: "mapPath",
+  unix_socket: "serviceSocket",
+  unixSocket: "serviceSocket",
 };
+
+/** jupyter-server-proxy keys that change nothing here (the JupyterLab launcher's, the browser's). */
+const IGNORED_JSP_KEYS = new Set(["new_browser_tab", "newBrowserTab", "progressive"]);
 
 /**
  * `s` filled in from preset `p`: its command, prefix handling and readiness unless `given` says
@@ -161,6 +185,8 @@ function fromValues(v: Settings, name: string, cmd?: string[]): ServiceConfig {
     protocol: v.protocol,
     files: v.files,
     index: v.index,
+    requestHeaders: v.requestHeaders,
+    mapPath: v.mapPath,
   };
 }
 
@@ -169,6 +195,8 @@ function secondary(values: Settings): Settings {
   return {
     ...values,
     env: {},
+    requestHeaders: {},
+    mapPath: {},
     serviceSocket: undefined,
     protocol: "http",
     files: undefined,
@@ -237,10 +265,28 @@ function fileService(values: Settings, name: string, raw: unknown, where: string
   let description: string | undefined;
   let cmd: string[] | undefined;
   let preset: Preset | undefined;
-  for (const [k, val] of Object.entries(obj)) {
+  for (const [k, raw] of Object.entries(obj)) {
+    let val = raw;
     if (k === "description") {
       description = String(val);
       continue;
+    }
+    if (IGNORED_JSP_KEYS.has(k)) continue;
+    if (k === "launcher_entry" || k === "launcherEntry") {
+      // jupyter-server-proxy's JupyterLab launcher tile: its title describes the service.
+      const title = asObject(val)?.title;
+      if (typeof title === "string") description ??= title;
+      continue;
+    }
+    if (k === "raw_socket_proxy" || k === "rawSocketProxy") {
+      // jupyter-server-proxy's WebSocket-to-TCP bridge is hubify's protocol tcp.
+      put(v, "protocol", val === true ? "tcp" : "http", `"${k}" of ${where}`);
+      continue;
+    }
+    if ((k === "unix_socket" || k === "unixSocket") && typeof val === "boolean") {
+      // true: a socket hubify picks (in a private directory); false: TCP.
+      if (!val) continue;
+      val = "auto";
     }
     if (k === "preset") {
       preset = typeof val === "string" ? presetByName(val) : undefined;

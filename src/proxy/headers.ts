@@ -36,6 +36,8 @@ const OWNED: ReadonlySet<string> = new Set([
   "x-forwarded-proto",
   "x-forwarded-host",
   "x-forwarded-prefix",
+  "x-forwarded-context",
+  "x-proxycontextpath",
   "x-forwarded-port",
   "x-forwarded-user",
   "x-forwarded-groups",
@@ -62,6 +64,12 @@ export interface ForwardOptions {
   proto: "http" | "https";
   /** Public prefix without trailing slash ("" at the root), for X-Forwarded-Prefix. */
   prefix: string;
+  /**
+   * The service's public prefix without trailing slash ("" at the root), for the headers
+   * jupyter-server-proxy sends apps written for it: `X-Forwarded-Context` and `X-ProxyContextPath`
+   * (sent whether or not the prefix is stripped, as jupyter-server-proxy does). Default: `prefix`.
+   */
+  context?: string;
   /** Cookie names that must not reach the service (hubify's own, the hub's). */
   dropCookies?: ReadonlySet<string>;
   /** Cookie name prefixes that must not reach the service (e.g. every `jupyterhub-` cookie). */
@@ -72,6 +80,11 @@ export interface ForwardOptions {
   set?: [string, string][];
   /** Header names the client may not send (stripped before `set`), lower-case. */
   strip?: ReadonlySet<string>;
+  /**
+   * The service's static headers (`--request-header`), lower-case names: any client value of
+   * these names, in any spelling, is dropped; `set` still comes after them.
+   */
+  override?: { names: ReadonlySet<string>; headers: readonly [string, string][] };
 }
 
 /**
@@ -96,10 +109,10 @@ export function upstreamHeaders(h: Headers, o: ForwardOptions): [string, string]
   // profile, in Deno's createDefaultIterator).
   h.forEach((v, k) => {
     if (HOP_BY_HOP.has(k) || extra?.has(k)) return;
-    if (o.strip?.has(k)) return;
+    if (o.strip?.has(k) || o.override?.names.has(k)) return;
     if (k.includes("_")) {
       const dashed = k.replaceAll("_", "-");
-      if (OWNED.has(dashed) || o.strip?.has(dashed)) return;
+      if (OWNED.has(dashed) || o.strip?.has(dashed) || o.override?.names.has(dashed)) return;
     }
     switch (k) {
       case "x-forwarded-for":
@@ -112,7 +125,9 @@ export function upstreamHeaders(h: Headers, o: ForwardOptions): [string, string]
         xfh = v;
         return;
       case "x-forwarded-prefix":
-        return; // ours replaces any client value
+      case "x-forwarded-context":
+      case "x-proxycontextpath":
+        return; // ours replace any client value
       case "host":
         host = v;
         break;
@@ -133,6 +148,9 @@ export function upstreamHeaders(h: Headers, o: ForwardOptions): [string, string]
   out.push(["x-forwarded-proto", xfp ?? o.proto]);
   if (xfh ?? host) out.push(["x-forwarded-host", (xfh ?? host)!]);
   if (o.prefix) out.push(["x-forwarded-prefix", o.prefix]);
+  const context = o.context ?? o.prefix;
+  if (context) out.push(["x-forwarded-context", context], ["x-proxycontextpath", context]);
+  if (o.override) { for (const p of o.override.headers) out.push(p); }
   if (o.set) { for (const p of o.set) out.push(p); }
   return out;
 }

@@ -3,6 +3,8 @@
  *
  * - `/<name>/…` → the service named `<name>` (any service but the first), `<name>` stripped;
  * - `/proxy/<port>/…` → the service listening on `<port>`, if one does (never an arbitrary port);
+ * - `/proxy/absolute/<port>/…` → the same, with the full public path kept (jupyter-server-proxy's
+ *   form for apps that know their base URL);
  * - anything else → the first (primary) service.
  * A bare `/<name>` or `/proxy/<port>` redirects to its slash form.
  *
@@ -20,8 +22,11 @@ export interface Routable {
 
 /** Where a request goes. */
 export type RouteMatch<T> =
-  /** Forward to `service`; `rest` is the path below `prefix` (the public prefix of that service). */
-  | { kind: "service"; service: T; rest: string; prefix: string }
+  /**
+   * Forward to `service`; `rest` is the path below `prefix` (the public prefix of that service);
+   * `keep`: the full path goes to the service whatever it is configured with.
+   */
+  | { kind: "service"; service: T; rest: string; prefix: string; keep?: boolean }
   /** Redirect to the slash form. */
   | { kind: "redirect"; location: string };
 
@@ -49,6 +54,15 @@ export function matchRoute<T extends Routable>(
       const prefix = servicePrefix(base, seg, i);
       if (remainder === "") return { kind: "redirect", location: `${prefix}${query}` };
       return { kind: "service", service: services[i], rest: remainder, prefix };
+    }
+  }
+  if (rest.startsWith("/proxy/absolute/")) {
+    const [port, remainder] = firstSegment(rest.slice("/proxy/absolute".length));
+    const byPort = services.find((s) => s.port !== undefined && String(s.port) === port);
+    if (byPort) {
+      const prefix = `${base}proxy/absolute/${port}/`;
+      if (remainder === "") return { kind: "redirect", location: `${prefix}${query}` };
+      return { kind: "service", service: byPort, rest: remainder, prefix, keep: true };
     }
   }
   if (rest.startsWith("/proxy/")) {

@@ -8,6 +8,7 @@
  */
 import type { Service } from "../supervisor/service.ts";
 import { makeUpstream, type Upstream } from "../proxy/forward.ts";
+import { substitute } from "../supervisor/command.ts";
 
 /** What the front needs of a service (a supervised {@link Service}, or a test's stand-in). */
 export type Backend = Pick<
@@ -19,9 +20,25 @@ export type Backend = Pick<
 export class Destination {
   /** The service's port, if it listens on TCP (for `/proxy/<port>/`). */
   readonly port: number | undefined;
+  /** Its static request headers (`--request-header`), placeholders substituted once. */
+  readonly override: { names: ReadonlySet<string>; headers: [string, string][] } | undefined;
   constructor(readonly service: Backend, readonly upstream: Upstream) {
     const ep = service.endpoint;
     this.port = "port" in ep ? ep.port : undefined;
+    const cfg = service.config;
+    const fixed = Object.entries(cfg.requestHeaders ?? {});
+    const at = {
+      port: this.port ?? 0,
+      host: cfg.host,
+      socket: cfg.socket,
+      baseUrl: service.baseUrl,
+    };
+    this.override = fixed.length
+      ? {
+        names: new Set(fixed.map(([k]) => k)),
+        headers: fixed.map(([k, v]) => [k, substitute([v], at)[0]]),
+      }
+      : undefined;
   }
   get name(): string {
     return this.service.config.name;

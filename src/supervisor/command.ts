@@ -17,7 +17,8 @@ export interface Placeholders {
 }
 
 /**
- * Replaces `{port}`, `{host}`, `{socket}`, `{base_url}` and `{prefix}` in every word, and
+ * Replaces `{port}`, `{host}`, `{socket}` (also `{unix_socket}`, jupyter-server-proxy's name),
+ * `{base_url}` and `{prefix}` in every word, and
  * `{base_path}`: the base URL without its leading slash (for clients that add their own). `{{` and `}}`
  * stand for literal braces; other `{...}` text is left alone (JSON in arguments stays intact).
  *
@@ -32,6 +33,7 @@ export function substitute(words: string[], p: Placeholders): string[] {
     port: String(p.port),
     host: p.host,
     socket: p.socket ?? "",
+    unix_socket: p.socket ?? "", // jupyter-server-proxy's name
     base_url: p.baseUrl,
     base_path: p.baseUrl.replace(/^\//, ""),
     prefix: p.baseUrl,

@@ -17,6 +17,8 @@ function cfg(over: Partial<ServiceConfig>): ServiceConfig {
     stopTimeout: 5,
     keepPrefix: false,
     protocol: "http",
+    requestHeaders: {},
+    mapPath: {},
     ...over,
   };
 }
