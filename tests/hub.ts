@@ -45,6 +45,7 @@ export function hubAvailable(release: HubRelease = HUBS[0]): boolean {
 
 /** A running hub. */
 export interface Hub {
+  /** Its origin and base URL, without the last slash (`http://127.0.0.1:8000` by default). */
   url: string;
   proc: Proc;
   dir: string;
@@ -72,6 +73,10 @@ export async function startHub(
      * API URL must then be `https://` too, or the hub speaks plain HTTP to a TLS port.
      */
     internalSsl?: boolean;
+    /** `c.JupyterHub.base_url` (with its slashes, percent-encoded as a browser sends it). */
+    baseUrl?: string;
+    /** More lines of `jupyterhub_config.py`. */
+    config?: string;
   } = {},
 ): Promise<Hub> {
   const release = opts.release ?? HUBS[0];
@@ -121,6 +126,8 @@ ${pkce}
 ${https}
 ${internalSsl}
 c.JupyterHub.services = [{"name": "tester", "api_token": "${adminToken}", "admin": True}]
+${opts.baseUrl ? `c.JupyterHub.base_url = ${JSON.stringify(opts.baseUrl)}` : ""}
+${opts.config ?? ""}
 c.SimpleLocalProcessSpawner.home_dir_template = "${dir}/home/{username}"
 c.Spawner.cmd = ${JSON.stringify(cmd)}
 c.Spawner.args = []
@@ -146,7 +153,11 @@ c.Spawner.environment = {
     cwd: dir,
     env: { NODE_PATH: "/usr/share/nodejs" },
   });
-  const url = `${opts.https ? "https" : "http"}://127.0.0.1:${port}`;
+  // The hub's root: its origin and base URL (without the last slash), so `${url}/hub/...` and
+  // `${url}/user/...` are its pages whatever the base URL.
+  const url = `${opts.https ? "https" : "http"}://127.0.0.1:${port}${
+    (opts.baseUrl ?? "/").replace(/\/$/, "")
+  }`;
   const client = opts.https
     ? Deno.createHttpClient({ caCerts: [await Deno.readTextFile(opts.https.ca)] })
     : undefined;
@@ -240,7 +251,7 @@ export async function loginAndOpen(
     p = await b.get(new URL(launch[1].replaceAll("&amp;", "&"), hub.url).href);
   }
   // The spawn-pending page reloads until the server is up (its JavaScript does the same).
-  for (let i = 0; i < 60 && new URL(p.url).pathname.startsWith("/hub/"); i++) {
+  for (let i = 0; i < 60 && p.url.startsWith(`${hub.url}/hub/`); i++) {
     await new Promise((r) => setTimeout(r, 500));
     p = await b.get(`${hub.url}${path}`);
   }

@@ -44,6 +44,31 @@ for (const release of HUBS.filter((r) => r.version !== V1_CERTS)) {
         assert.ok(route, JSON.stringify(routes));
         assert.match(route.target, /^https:\/\/127\.0\.0\.1:\d+$/);
         assert.match(hub.proc.output, /listening on https:\/\/127\.0\.0\.1:\d+\/user\/alice\//);
+
+        // A client without a certificate: Deno cannot refuse the handshake (docs/security.md),
+        // so it completes, and the request is hubify's 403 like any request without credentials.
+        const at = new URL(route.target);
+        // Every CA the hub made is trusted here: only the missing client certificate matters.
+        const cas: string[] = [];
+        for await (const e of Deno.readDir(`${hub.dir}/internal-certs`)) {
+          if (e.isDirectory && e.name.endsWith("-ca")) {
+            cas.push(await Deno.readTextFile(`${hub.dir}/internal-certs/${e.name}/${e.name}.crt`));
+          }
+        }
+        const tls = await Deno.connectTls({
+          hostname: at.hostname,
+          port: Number(at.port),
+          caCerts: cas,
+        });
+        await tls.handshake();
+        await tls.write(new TextEncoder().encode(
+          `GET /user/alice/echo/nocert HTTP/1.1\r\nHost: ${at.host}\r\nAccept: application/json\r\nConnection: close\r\n\r\n`,
+        ));
+        const answer = new TextDecoder().decode(
+          await new Response(tls.readable).arrayBuffer(),
+        );
+        assert.match(answer, /^HTTP\/1\.1 403 /);
+        assert.doesNotMatch(answer, /"target"/);
         // hubify reached the hub API over TLS with its client certificate (the hub's version came
         // back) and the server's key went to alice's stage as a private copy.
         assert.match(
