@@ -427,7 +427,9 @@ const TABLE = {
     flag: "--cors-origin <origins>",
     env: ["HUBIFY_CORS_ORIGIN"],
     group: "Server",
-    description: "comma-separated origins allowed to call the API cross-origin (default: none)",
+    description:
+      "comma-separated origins allowed to call the API cross-origin and, standalone, to open " +
+      "WebSockets to the service (default: none; same-origin pages always may)",
     allowed: "a comma-separated list of origins",
     schema: listSchema,
     default: [],

@@ -43,3 +43,11 @@ Deno.test("csrfAllowed: a cookie-authenticated WebSocket upgrade must be same-or
     true,
   );
 });
+
+Deno.test("csrfAllowed: without Fetch Metadata the Origin's scheme counts too", () => {
+  const base = { method: "POST", secFetchSite: null, host: "127.0.0.1:18000" };
+  assert.equal(csrfAllowed({ ...base, origin: "http://127.0.0.1:18000", proto: "http" }), true);
+  assert.equal(csrfAllowed({ ...base, origin: "https://127.0.0.1:18000", proto: "http" }), false);
+  assert.equal(csrfAllowed({ ...base, origin: "http://127.0.0.1:18000", proto: "https" }), false);
+  assert.equal(csrfAllowed({ ...base, origin: "null", proto: "http" }), false);
+});

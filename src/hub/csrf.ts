@@ -23,6 +23,8 @@ export interface CsrfInput {
   secFetchSite: string | null;
   /** The request's `Host` header: where the browser sent it. */
   host: string;
+  /** The scheme the browser used (`browserProto`); an `Origin` with another scheme is another origin. */
+  proto?: "http" | "https";
   /** A WebSocket upgrade (a GET that opens a two-way channel). */
   websocket?: boolean;
 }
@@ -38,15 +40,22 @@ export interface CsrfInput {
 export function csrfAllowed(i: CsrfInput): boolean {
   if (SAFE.has(i.method.toUpperCase()) && !i.websocket) return true;
   if (i.secFetchSite) return i.secFetchSite === "same-origin" || i.secFetchSite === "none";
-  if (i.origin) return originHost(i.origin) === i.host.toLowerCase();
+  if (i.origin) return sameOrigin(i.origin, i.host, i.proto);
   return true;
 }
 
-/** The `host[:port]` of an origin, lower-case; "" for `null` and anything unparsable. */
-function originHost(origin: string): string {
+/**
+ * True when `origin` is the request's own origin: the same `host[:port]` as `Host` and, when
+ * `proto` is known, the same scheme (`https://127.0.0.1:18000` is not `http://127.0.0.1:18000`).
+ * `null` and anything unparsable are not.
+ */
+export function sameOrigin(origin: string, host: string, proto?: "http" | "https"): boolean {
+  let u: URL;
   try {
-    return new URL(origin).host.toLowerCase();
+    u = new URL(origin);
   } catch {
-    return "";
+    return false;
   }
+  if (proto && u.protocol !== `${proto}:`) return false;
+  return u.host.toLowerCase() === host.toLowerCase();
 }

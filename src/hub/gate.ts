@@ -14,7 +14,7 @@
  */
 import type { Admission, Decision, Gate, Handler } from "../http/admission.ts";
 import { errorResponse, wantsHtml } from "../http/pages.ts";
-import { isWebSocket } from "../http/request.ts";
+import { browserProto, isWebSocket } from "../http/request.ts";
 import type { Logger } from "../log/logger.ts";
 import type { HubEnv } from "./env.ts";
 import { HubClient } from "./client.ts";
@@ -187,6 +187,7 @@ export class HubGate implements Gate {
       secFetchSite: req.headers.get("sec-fetch-site"),
       // The browser's Host, never a client's X-Forwarded-Host.
       host: req.headers.get("host") ?? "",
+      proto: browserProto(req),
       websocket: isWebSocket(req),
     });
     if (!ok) {

@@ -212,12 +212,25 @@ export async function runRootStage(opts: RootStageOptions): Promise<number | nul
   return await spawnUser(plan, argv, env, log);
 }
 
-/** The files named by {@link LaunchPlan.privateFiles}, read as root. */
-function readPrivateFiles(plan: LaunchPlan): Record<string, string> {
+/** The largest private file root reads for the next stage (a key, a certificate chain). */
+export const PRIVATE_FILE_MAX = 1024 * 1024;
+
+/**
+ * The files named by {@link LaunchPlan.privateFiles}, read as root: never through a link the user
+ * controls, at most {@link PRIVATE_FILE_MAX} bytes each; an error names the file, never its
+ * contents.
+ */
+export function readPrivateFiles(plan: Pick<LaunchPlan, "privateFiles">): Record<string, string> {
   const files: Record<string, string> = {};
+  const c = libc();
+  const nf = c ? new NoFollow(c) : undefined;
   for (const { env, path } of plan.privateFiles) {
     try {
-      files[env] = Deno.readTextFileSync(path);
+      if (nf) files[env] = new TextDecoder().decode(nf.readFile(path, PRIVATE_FILE_MAX));
+      else {
+        if (Deno.statSync(path).size > PRIVATE_FILE_MAX) throw new Error("file too large");
+        files[env] = Deno.readTextFileSync(path);
+      }
     } catch (e) {
       throw new ConfigError(`cannot read ${env} ${path}: ${(e as Error).message}`);
     }

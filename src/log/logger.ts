@@ -129,12 +129,12 @@ export class Logger {
       this.#opts.write(JSON.stringify({ ts, level, logger: this.#opts.name, msg, ...fields }));
       return;
     }
-    let line = `${ts} ${level.toUpperCase().padEnd(5)} [${this.#opts.name}] ${msg}`;
+    let line = `${ts} ${level.toUpperCase().padEnd(5)} [${this.#opts.name}] ${visible(msg)}`;
     if (fields) {
       for (const [k, v] of Object.entries(fields)) {
         if (v === undefined) continue;
         const s = typeof v === "string" ? v : JSON.stringify(v);
-        line += ` ${k}=${/[\s"]/.test(s) ? JSON.stringify(s) : s}`;
+        line += ` ${k}=${/[\s"]/.test(s) ? JSON.stringify(s) : visible(s)}`;
       }
     }
     this.#opts.write(line);
@@ -153,9 +153,26 @@ export class Logger {
         }),
       );
     } else {
-      this.#opts.write(`[${name}] ${line}`);
+      this.#opts.write(`[${name}] ${visible(line)}`);
     }
   }
+}
+
+/** C0 controls but tab and newline, DEL and the C1 controls (ESC's 8-bit form CSI among them). */
+const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
+
+/**
+ * `s` with control characters shown as `\xNN`, for text logs read on a terminal: a service's
+ * output with a CR or an escape sequence could otherwise rewrite the line before it or forge a
+ * line of hubify's. (Newlines are hubify's own: a service's output arrives line by line.)
+ *
+ * @example
+ * ```ts
+ * visible("ok\r2026 INFO [hubify] fake"); // "ok\\x0d2026 INFO [hubify] fake"
+ * ```
+ */
+export function visible(s: string): string {
+  return s.replace(CONTROL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
 }
 
 /** The process-wide logger; reconfigured once the configuration is loaded. */

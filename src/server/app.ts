@@ -143,6 +143,7 @@ export function createApp(opts: AppOptions): App {
     logger: log,
     startWaitMs: config.startWait * 1000,
     rewrite: config.rewrite,
+    wsOrigins: config.corsOrigin,
   });
   app.all("*", (c) => proxy(c.req.raw, c.env));
   app.onError((e, c) => {

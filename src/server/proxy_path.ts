@@ -24,7 +24,8 @@ import type { Logger } from "../log/logger.ts";
 import { forward, UpstreamError } from "../proxy/forward.ts";
 import { resolvePath } from "../proxy/prefix.ts";
 import { bridgeTcp } from "../proxy/tcp.ts";
-import { isWebSocket } from "../http/request.ts";
+import { browserProto, isWebSocket } from "../http/request.ts";
+import { csrfAllowed } from "../hub/csrf.ts";
 import { substitute } from "../supervisor/command.ts";
 import { serveFile } from "./files.ts";
 import { CLIENT_GONE } from "../proxy/wire.ts";
@@ -50,6 +51,8 @@ export interface ProxyPathOptions {
   /** How long a request waits for a starting service, ms. */
   startWaitMs: number;
   rewrite: "off" | "headers" | "full";
+  /** Standalone: origins besides the server's own whose pages may open WebSockets (`--cors-origin`). */
+  wsOrigins?: readonly string[];
 }
 
 /** A located request: the public path, the path below the base path, and the query. */
@@ -81,6 +84,21 @@ export function proxyPath(o: ProxyPathOptions) {
   };
   const onWsClose = () => void metrics.wsOpen--;
   const onBytes = (d: "in" | "out", n: number) => metrics.bytes(d, n);
+
+  const wsOrigins = new Set((o.wsOrigins ?? []).map((x) => x.toLowerCase().replace(/\/$/, "")));
+  /** A standalone upgrade from the server's own origin, a listed one, or no browser page at all. */
+  function sameSiteUpgrade(req: Request): boolean {
+    const origin = req.headers.get("origin");
+    if (origin && wsOrigins.has(origin.toLowerCase())) return true;
+    return csrfAllowed({
+      method: req.method,
+      origin,
+      secFetchSite: req.headers.get("sec-fetch-site"),
+      host: req.headers.get("host") ?? "",
+      proto: browserProto(req),
+      websocket: true,
+    });
+  }
 
   /** Step 1: where the request points, relative to the base path. */
   function locate(req: Request): Located | Response {
@@ -166,6 +184,14 @@ export function proxyPath(o: ProxyPathOptions) {
       const d = await gate.check(req, at.path, at.query);
       if (!d.allow) return d.response;
       admission = d;
+    } else if (isWebSocket(req) && !sameSiteUpgrade(req)) {
+      // Standalone there is no login, but a page elsewhere must not drive the service's sockets
+      // (a desktop, a terminal) through the user's browser: the same rule as the hub mode's.
+      log.warn("cross-site WebSocket refused", {
+        path: at.path,
+        origin: req.headers.get("origin") ?? "",
+      });
+      return errorResponse(req, 403, "Forbidden: cross-site WebSocket");
     }
 
     // Step 3: route.

@@ -38,6 +38,7 @@ export class SysError extends Error {
 const ERRNO: Record<number, string> = {
   1: "EPERM",
   2: "ENOENT",
+  27: "EFBIG",
   3: "ESRCH",
   9: "EBADF",
   10: "ECHILD",
@@ -354,6 +355,30 @@ export class Libc {
     const buf = new Uint8Array(4096);
     const n = this.#check(this.#l.readlinkat(dir, cstr(name), buf, 4096n), `readlink(${name})`);
     return decoder.decode(buf.subarray(0, n));
+  }
+
+  /**
+   * Up to `max` bytes read from the open file `fd` (it stays open); throws {@link SysError} when
+   * the file holds more (`EFBIG`), naming `what`.
+   */
+  readFd(fd: number, max: number, what: string): Uint8Array {
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    const buf = new Uint8Array(65536);
+    while (true) {
+      const n = this.#check(this.#l.read(fd, buf, 65536n), `read(${what})`);
+      if (n === 0) break;
+      total += n;
+      if (total > max) throw new SysError(`read(${what}): larger than ${max} bytes`, 27);
+      chunks.push(buf.slice(0, n));
+    }
+    const out = new Uint8Array(total);
+    let o = 0;
+    for (const c of chunks) {
+      out.set(c, o);
+      o += c.length;
+    }
+    return out;
   }
 
   /** A whole (small) file's text, e.g. from `/proc/self/`. */
