@@ -18,6 +18,18 @@ import { acceptUpgrade, offeredProtocols } from "./upgrade.ts";
 const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 /** Largest message relayed from the service, bytes. */
 export const MAX_MESSAGE = 64 * 1024 * 1024;
+/**
+ * The client's send buffer above which frames from the service are no longer read (the service
+ * then waits on its own socket), bytes.
+ */
+export const SEND_WINDOW = 4 * 1024 * 1024;
+/**
+ * Bytes from the client waiting for the service to read them, above which the connection is
+ * closed (4008, "the service is not reading"; the WebSocket API lets a server close with 1000 or 3000–4999 only). Deno's server WebSocket cannot pause reading from
+ * the client, so this is the bound: a client that floods a service that never reads made hubify
+ * hold all of it (76 → 653 MiB RSS for 512 MiB sent).
+ */
+export const QUEUE_LIMIT = 16 * 1024 * 1024;
 
 /** Computes `Sec-WebSocket-Accept` for a key. */
 export async function acceptKey(key: string): Promise<string> {
@@ -244,6 +256,8 @@ function bridge(socket: WebSocket, conn: Conn, opts: WsProxyOptions) {
   const enc = new TextEncoder();
 
   let queued = 0;
+  /** Bytes written to the service's socket queue but not yet taken by it. */
+  let queuedBytes = 0;
   /** The wait for the service's answer to a close the client started. */
   let grace: ReturnType<typeof setTimeout> | undefined;
   const failed = () => {
@@ -254,13 +268,23 @@ function bridge(socket: WebSocket, conn: Conn, opts: WsProxyOptions) {
   const write = (frame: Uint8Array) => {
     // Start the write at once when nothing is queued (one hop less per message); else keep order.
     queued++;
-    const done = () => void queued--;
+    queuedBytes += frame.length;
+    const done = () => {
+      queued--;
+      queuedBytes -= frame.length;
+    };
     writing = queued === 1
       ? conn.writeAll(frame).then(done, failed)
       : writing.then(() => conn.writeAll(frame)).then(done, failed);
   };
   const sendUpstream = (opcode: number, payload: Uint8Array) => {
     if (upstreamClosed || closeSent) return;
+    if (queuedBytes + payload.length > QUEUE_LIMIT && opcode < 0x8) {
+      // The service is not reading: say so to the client rather than hold its data without end.
+      closeClient(4008, "the service is not reading");
+      finish();
+      return;
+    }
     if (opcode === 0x8) closeSent = true;
     write(encodeFrame(opcode, payload));
   };
@@ -372,6 +396,10 @@ function bridge(socket: WebSocket, conn: Conn, opts: WsProxyOptions) {
         if (msgOpcode === 0x1) socket.send(dec.decode(data));
         else socket.send(data);
         msgOpcode = 0;
+        // A client that does not read: stop reading the service until its buffer drains.
+        while (socket.bufferedAmount > SEND_WINDOW && !clientClosed) {
+          await new Promise((r) => setTimeout(r, 10));
+        }
       }
     } catch (_e) {
       closeClient(1011, "upstream error");
