@@ -282,7 +282,7 @@ export async function wsHandshake(
 /**
  * Checks that alice's server at `path` (HTTP) and `wsPath` (a WebSocket) refuses anonymous
  * callers and bob: 403 for API clients and upgrades, a redirect to the hub's login for an
- * anonymous browser. Throws with what was answered otherwise.
+ * anonymous browser (403 under `<prefix>api/`). Throws with what was answered otherwise.
  */
 export async function assertOthersRefused(hub: Hub, path: string, wsPath: string): Promise<void> {
   const bob = await userToken(hub, "bob");
@@ -298,7 +298,13 @@ export async function assertOthersRefused(hub: Hub, path: string, wsPath: string
   });
   await browser.body?.cancel();
   const to = browser.headers.get("location") ?? "";
-  if (browser.status !== 302 || !to.includes("/hub/api/oauth2/authorize")) {
+  // Under <prefix>api/ even a browser gets 403, never a login redirect (jupyterhub-singleuser).
+  const api = /^\/user\/[^/]+\/api(?:[/?]|$)/.test(path);
+  if (
+    api
+      ? browser.status !== 403 || to !== ""
+      : browser.status !== 302 || !to.includes("/hub/api/oauth2/authorize")
+  ) {
     throw new Error(`anonymous browser at ${path}: ${browser.status} to ${to}`);
   }
   const asBob = await fetch(`${hub.url}${path}`, {
