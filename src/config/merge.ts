@@ -210,6 +210,7 @@ export function buildConfig(inputs: ConfigInputs): LoadedConfig {
     requestTimeout: values.requestTimeout,
     idleTimeout: values.idleTimeout,
     shutdownNoActivityTimeout: values.shutdownNoActivityTimeout,
+    trustLocalUsers: values.trustLocalUsers,
     services,
     external: values.service === false,
     user: values.user,

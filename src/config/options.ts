@@ -534,6 +534,18 @@ const TABLE = {
     schema: envMapSchema,
     default: {},
   }),
+  trustLocalUsers: opt({
+    key: "trustLocalUsers",
+    flag: "--trust-local-users",
+    env: ["HUBIFY_TRUST_LOCAL_USERS"],
+    group: "Service",
+    description: "run presets whose app can listen only on loopback TCP with its own login off " +
+      "(rstudio, node-red) even where hubify is not alone (not PID 1): every local user can " +
+      "connect to such a port",
+    allowed: "true or false",
+    schema: boolSchema,
+    default: false,
+  }),
   requestHeaders: opt({
     key: "requestHeaders",
     flag: "--request-header <NAME=VALUE...>",

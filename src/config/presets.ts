@@ -33,6 +33,12 @@ export interface Preset {
   needsRoot?: string;
   /** What hubify relies on for safety, for people reading `hubify presets`. */
   safety: string;
+  /**
+   * Why the app is unsafe where other local users run processes: it listens on loopback TCP with
+   * its own login off, and can listen on nothing private. Such a preset is refused unless hubify
+   * runs alone (PID 1 in its container) or `--trust-local-users` is given.
+   */
+  loopbackOnly?: string;
   /** The service's unix socket (`auto`: one in a private directory hubify makes). */
   socket?: string;
   /** What the app speaks (default http). */
@@ -55,8 +61,8 @@ function jupyter(name: string, program: string, description: string, pkg: string
     command: [
       program,
       "--no-browser",
-      "--ServerApp.ip=127.0.0.1",
-      "--ServerApp.port={port}",
+      "--ServerApp.sock={socket}",
+      "--ServerApp.sock_mode=0600",
       "--ServerApp.base_url={base_url}",
       "--IdentityProvider.token=",
       "--ServerApp.password=",
@@ -64,7 +70,9 @@ function jupyter(name: string, program: string, description: string, pkg: string
     keepPrefix: true,
     readyPath: "{base_url}api/status",
     readyTimeout: 90,
-    safety: "loopback only; token and password off (hubify authenticates); XSRF checks kept",
+    socket: "auto",
+    safety: "a unix socket in a private directory (no TCP port another local user could reach); " +
+      "token and password off (hubify authenticates); XSRF checks kept",
   };
 }
 
@@ -83,15 +91,18 @@ export const PRESETS: Record<string, Preset> = {
       "code-server",
       "--auth",
       "none",
-      "--bind-addr",
-      "127.0.0.1:{port}",
+      "--socket",
+      "{socket}",
+      "--socket-mode",
+      "600",
       "--disable-telemetry",
       "--disable-update-check",
     ],
     keepPrefix: false,
     readyPath: "/healthz",
     readyTimeout: 60,
-    safety: "loopback only; its own auth off (hubify authenticates)",
+    socket: "auto",
+    safety: "a unix socket in a private directory; its own auth off (hubify authenticates)",
   },
   rstudio: {
     name: "rstudio",
@@ -109,6 +120,7 @@ export const PRESETS: Record<string, Preset> = {
     keepPrefix: false,
     readyTimeout: 60,
     safety: "loopback only; its own auth off (hubify authenticates); framed by its origin only",
+    loopbackOnly: "RStudio Server listens on loopback TCP with its login off",
   },
   desktop: {
     name: "desktop",
@@ -161,10 +173,11 @@ export const PRESETS: Record<string, Preset> = {
     name: "ttyd",
     description: "a terminal in the browser (ttyd)",
     needs: { program: "ttyd", install: "apt-get install ttyd (or a release binary)" },
-    command: ["ttyd", "--interface", "127.0.0.1", "--port", "{port}", "--writable", "bash"],
+    command: ["ttyd", "--interface", "{socket}", "--writable", "bash"],
     keepPrefix: false,
     readyTimeout: 30,
-    safety: "loopback only; login through hubify",
+    socket: "auto",
+    safety: "a unix socket in a private directory; login through hubify",
   },
   "node-red": {
     name: "node-red",
@@ -174,6 +187,7 @@ export const PRESETS: Record<string, Preset> = {
     keepPrefix: false,
     readyTimeout: 60,
     safety: "loopback only (uiHost); editor login through hubify",
+    loopbackOnly: "Node-RED's editor (which runs code) listens on loopback TCP with no login",
   },
   streamlit: {
     name: "streamlit",
@@ -219,16 +233,20 @@ export const PRESETS: Record<string, Preset> = {
     readyPath: "{base_url}api/health",
     readyTimeout: 60,
     env: {
-      GF_SERVER_HTTP_ADDR: "127.0.0.1",
-      GF_SERVER_HTTP_PORT: "{port}",
-      GF_SERVER_ROOT_URL: "%(protocol)s://%(domain)s:%(http_port)s{base_url}",
+      GF_SERVER_PROTOCOL: "socket",
+      GF_SERVER_SOCKET: "{socket}",
+      GF_SERVER_SOCKET_MODE: "0600",
+      // Its redirects name this host; hubify rewrites them to the public prefix.
+      GF_SERVER_ROOT_URL: "http://localhost{base_url}",
       GF_SERVER_SERVE_FROM_SUB_PATH: "true",
       GF_AUTH_ANONYMOUS_ENABLED: "true",
       GF_AUTH_ANONYMOUS_ORG_ROLE: "Admin",
       GF_AUTH_DISABLE_LOGIN_FORM: "true",
       GF_ANALYTICS_REPORTING_ENABLED: "false",
     },
-    safety: "loopback only; anonymous Admin inside (hubify authenticates); CSRF checks kept",
+    socket: "auto",
+    safety: "a unix socket in a private directory; anonymous Admin inside (hubify " +
+      "authenticates); CSRF checks kept",
   },
 };
 

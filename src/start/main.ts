@@ -20,7 +20,7 @@ import type { Config } from "../config/merge.ts";
 import { log, streamWriter } from "../log/logger.ts";
 import { applyUmask, runRootStage } from "../launcher/launcher.ts";
 import { type Handover, LAUNCHED_ENV } from "../launcher/self.ts";
-import { assertPresetPrograms, startServices } from "./services.ts";
+import { assertNoSharedLoopback, assertPresetPrograms, startServices } from "./services.ts";
 import { libc } from "../sys/libc.ts";
 import { VERSION } from "../version.ts";
 
@@ -73,6 +73,10 @@ export async function main(args: string[]): Promise<number> {
   assertRunnable(config);
   // Before the root stage touches anything: a preset's missing program is one line.
   assertPresetPrograms(config.services, Deno.env.toObject());
+  assertNoSharedLoopback(config.services, {
+    trustLocalUsers: config.trustLocalUsers,
+    pid: Deno.pid,
+  });
   const code = await runRootStage({
     config,
     userExplicit,

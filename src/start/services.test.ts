@@ -96,3 +96,22 @@ Deno.test("startServices: unreadable internal-SSL files are a ConfigError and st
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("assertNoSharedLoopback: loopback-only presets need hubify alone (PID 1) or --trust-local-users", async () => {
+  const { assertNoSharedLoopback } = await import("./services.ts");
+  const { config } = buildConfig({ env: {}, flags: { preset: ["node-red"] } });
+  assert.throws(
+    () => assertNoSharedLoopback(config.services, { trustLocalUsers: false, pid: 4242 }),
+    (e) =>
+      e instanceof ConfigError && /every local user could reach it/.test(e.message) &&
+      /--trust-local-users/.test(e.message),
+  );
+  assertNoSharedLoopback(config.services, { trustLocalUsers: false, pid: 1 });
+  assertNoSharedLoopback(config.services, { trustLocalUsers: true, pid: 4242 });
+  // Apps that can listen on a private socket do so, and need neither.
+  for (const name of ["jupyterlab", "notebook", "code-server", "ttyd", "grafana", "desktop"]) {
+    const c = buildConfig({ env: {}, flags: { preset: [name] } }).config;
+    assert.equal(c.services[0].socket, "auto", name);
+    assertNoSharedLoopback(c.services, { trustLocalUsers: false, pid: 4242 });
+  }
+});

@@ -155,6 +155,28 @@ export function assertPresetPrograms(
 }
 
 /**
+ * A preset whose app can only listen on loopback TCP with its own login off ({@link
+ * Preset.loopbackOnly}) is refused where other local users may run processes: there, any of them
+ * can connect to its port past hubify (as uid 65534 a tester listed a user's home through such a
+ * port). hubify as PID 1 is alone in its container; elsewhere `--trust-local-users` says so.
+ */
+export function assertNoSharedLoopback(
+  services: readonly ServiceConfig[],
+  opts: { trustLocalUsers: boolean; pid: number },
+): void {
+  if (opts.trustLocalUsers || opts.pid === 1) return;
+  for (const s of services) {
+    const preset = s.preset ? presetByName(s.preset) : undefined;
+    if (!preset?.loopbackOnly || s.socket) continue;
+    throw new ConfigError(
+      `service ${s.name} (preset ${preset.name}): ${preset.loopbackOnly}, and hubify is not alone ` +
+        `here (PID ${opts.pid}, not 1): every local user could reach it past hubify. Run it in a ` +
+        "container of its own, or add --trust-local-users when no other user shares this host",
+    );
+  }
+}
+
+/**
  * `--service-socket auto`: each such service gets a socket in a directory of its own that only
  * this user can enter (mode 0700), made now and removed at the end. A loopback TCP port is open to
  * every local user; a socket there is not, which matters for apps with no login of their own.

@@ -47,6 +47,8 @@ interface AppCase {
   check: (browser: Chromium, hub: Hub) => Promise<void>;
   /** An HTTP path and a WebSocket path of the app that others must be refused. */
   refused: [string, string];
+  /** The app listens on a private unix socket, no TCP port (apps with their own login off). */
+  socket?: boolean;
 }
 
 function appTest(c: AppCase): void {
@@ -71,6 +73,13 @@ function appTest(c: AppCase): void {
         await chromiumLogin(browser, hub.url, "alice", open, c.until);
         await c.check(browser, hub);
         await assertOthersRefused(hub, ...c.refused);
+        if (c.socket) {
+          const started = /\] started pid=\d+ command=.* port=(\S+)/.exec(hub.proc.output)?.[1] ??
+            "";
+          assert.match(started, /^\/tmp\/hubify-[^/]+\/[\w-]+\.sock$/, "on a unix socket");
+          const dir = started.slice(0, started.lastIndexOf("/"));
+          assert.equal((await Deno.stat(dir)).mode! & 0o777, 0o700, "in a private directory");
+        }
       } finally {
         await browser.close();
         await hub.stop();
@@ -83,11 +92,12 @@ function appTest(c: AppCase): void {
 const shows = (text: string) => `document.body.innerText.includes(${JSON.stringify(text)})`;
 
 // JupyterLab keeps its own XSRF protection and origin checks; hubify guards it, so its token is
-// off and it listens on loopback under hubify's prefix: all of it from the preset.
+// off and it listens on a private unix socket under hubify's prefix: all of it from the preset.
 appTest({
   name: "JupyterLab 4 by --preset jupyterlab; a cell runs over the kernel WebSocket",
   needs: [`${LAB}/jupyter-lab`],
   args: ["--preset", "jupyterlab"],
+  socket: true,
   path: [LAB],
   open: "/user/alice/lab",
   until: `document.querySelector("#jp-main-dock-panel")`,
@@ -109,6 +119,7 @@ appTest({
   name: "Jupyter Notebook 7 by --preset notebook",
   needs: [`${LAB}/jupyter-notebook`],
   args: ["--preset", "notebook"],
+  socket: true,
   path: [LAB],
   open: "/user/alice/tree",
   until: "true",
@@ -192,7 +203,9 @@ appTest({
 appTest({
   name: "Node-RED by --preset node-red",
   needs: [`${NODE_RED}/node-red`],
-  args: ["--preset", "node-red"],
+  // Node-RED can listen only on loopback TCP: here, under a local spawner, the test says that no
+  // other user shares the host.
+  args: ["--preset", "node-red", "--trust-local-users"],
   path: [NODE_RED],
   open: "/user/alice/",
   until: `document.querySelector("#red-ui-header-button-deploy")`,
@@ -285,6 +298,7 @@ appTest({
   name: "VS Code by --preset code-server",
   needs: [`${CODE_SERVER}/code-server`, `${NODE24}/node`],
   args: ["--preset", "code-server"],
+  socket: true,
   path: [CODE_SERVER, NODE24],
   // alice's home, as hubify will prepare it: a file to find, and the terminal drawn as text.
   async prepare(hub) {
