@@ -11,6 +11,7 @@ import { createApp } from "../server/app.ts";
 import { HubGate } from "../hub/gate.ts";
 import { IdleRelease } from "../memory/release.ts";
 import { type StartedServices, startServices } from "./services.ts";
+import { listenerUids, readSocketTables } from "../supervisor/exposure.ts";
 
 /** How long the server waits for the hub's version before it listens anyway, ms. */
 const VERSION_WAIT_MS = 5000;
@@ -177,6 +178,22 @@ export function requestedStopStatus(
   return killed ? killed.status().last_exit ?? 137 : 0;
 }
 
+/**
+ * Who holds hubify's own port, when it is taken. A process of this very uid there is the mark of
+ * a takeover: the service runs as the same user and, when hubify is not PID 1, can kill it and
+ * leave a daemon answering on hubify's port without its authentication (docs/security.md).
+ */
+function holder(port: number): string {
+  const uids = listenerUids(...readSocketTables(), port);
+  if (!uids.length) return "";
+  const me = Deno.uid() ?? -1;
+  if (uids.includes(me)) {
+    return ` by a process of uid ${me}, this server's own user: if hubify was killed, a process ` +
+      "its service left behind may be answering in its place, without hubify's login; stop it";
+  }
+  return ` by uid ${uids.join(", ")}`;
+}
+
 /** Opens the HTTP(S) front; a port already taken becomes a one-line {@link ListenError}. */
 function listen(
   config: Config,
@@ -208,7 +225,7 @@ function listen(
     }
   } catch (e) {
     const why = e instanceof Deno.errors.AddrInUse
-      ? "address already in use"
+      ? `address already in use${holder(config.port)}`
       : (e as Error).message;
     throw new ListenError(
       `cannot listen on ${config.ip}:${config.port}: ${why} (choose another --port)`,

@@ -83,3 +83,25 @@ export function exposedListeners(tcp: string, tcp6: string, port: number): strin
   }
   return [...new Set(out)];
 }
+
+/**
+ * The uids of the sockets listening on `port` (any address), from the kernel's tables (their
+ * eighth field). For a port hubify cannot take: whose process holds it.
+ *
+ * @example
+ * ```ts
+ * listenerUids(...readSocketTables(), 8888); // [1000]
+ * ```
+ */
+export function listenerUids(tcp: string, tcp6: string, port: number): number[] {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, "0");
+  const out = new Set<number>();
+  for (const text of [tcp, tcp6]) {
+    for (const line of text.split("\n").slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length < 8 || f[3] !== LISTEN || f[1].split(":")[1] !== hexPort) continue;
+      out.add(Number(f[7]));
+    }
+  }
+  return [...out];
+}

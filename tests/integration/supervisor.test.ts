@@ -8,6 +8,8 @@ import {
   freePort,
   getJson,
   hubify,
+  IS_ROOT,
+  listenerPid,
   PYTHON,
   pythonService,
   tempDir,
@@ -213,5 +215,44 @@ Deno.test("supervisor: when hubify cannot listen, the service it already started
     for (const pid of pids) await until(() => !alive(pid), 5000, `service ${pid} stopped`);
   } finally {
     taken.close();
+  }
+});
+
+Deno.test("supervisor: hubify's port held by a process of its own user is named as a possible takeover", async () => {
+  // The user's leftover: what a service's daemon could leave on hubify's port after killing it.
+  const uid = IS_ROOT ? 1000 : Deno.uid()!;
+  const port = freePort();
+  const squatter = new Deno.Command(PYTHON, {
+    args: [
+      "-c",
+      `import socket,time\ns=socket.socket(); s.bind(("127.0.0.1", ${port})); s.listen(); time.sleep(60)`,
+    ],
+    ...(IS_ROOT ? { uid, gid: 100 } : {}),
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  try {
+    await until(() => listenerPid(port) !== undefined, 5000, "the squatter listening");
+    const p = hubify([
+      ...(await common()),
+      "--ip",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--",
+      "sleep",
+      "60",
+    ]);
+    const s = await p.done();
+    assert.equal(s.code, 1, p.output);
+    assert.match(
+      p.output,
+      new RegExp(
+        `address already in use by a process of uid ${uid}, this server's own user: if hubify was killed`,
+      ),
+    );
+  } finally {
+    squatter.kill("SIGKILL");
+    await squatter.status;
   }
 });
