@@ -10,10 +10,17 @@
  * @module
  */
 import { runShim, SHIM_ENV } from "./supervisor/shim.ts";
+import { libc } from "./sys/libc.ts";
 
 const shim = Deno.env.get(SHIM_ENV);
 if (shim !== undefined) runShim(shim);
 if (import.meta.main) {
+  // Before anything else: a process of the same uid (the user's other servers, the services of
+  // this one) reading /proc/<pid>/environ or /proc/<pid>/mem opens them now or never. The kernel
+  // checks at open time, so what is left is the runtime's own boot before this line (docs/security.md).
+  try {
+    libc()?.setDumpable(false);
+  } catch { /* said again, with the reason, when serving starts */ }
   const { runMain } = await import("./start/main.ts");
   await runMain();
 }

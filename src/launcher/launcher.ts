@@ -206,9 +206,16 @@ export async function runRootStage(opts: RootStageOptions): Promise<number | nul
   // The validated configuration: the unprivileged stage neither re-parses (no commander, no
   // valibot) nor reads a config file or key that only root may read.
   const handover: Handover = { config, files: readPrivateFiles(plan), userDirs: plan.userDirs };
-  const env = { ...Deno.env.toObject(), ...plan.env, [LAUNCHED_ENV]: JSON.stringify(handover) };
+  const json = JSON.stringify(handover);
   const c = libc();
-  if (c) becomeUser(c, plan, argv, env, log);
+  if (c) {
+    // In place: the handover (the hub's private key among it) goes in an in-memory file the next
+    // stage reads and closes, not in its environment, which /proc/<pid>/environ shows for life.
+    const fd = c.memfdWith("hubify-handover", new TextEncoder().encode(json));
+    const env = { ...Deno.env.toObject(), ...plan.env, [LAUNCHED_ENV]: `fd:${fd}` };
+    becomeUser(c, plan, argv, env, log);
+  }
+  const env = { ...Deno.env.toObject(), ...plan.env, [LAUNCHED_ENV]: json };
   return await spawnUser(plan, argv, env, log);
 }
 

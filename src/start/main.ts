@@ -134,12 +134,12 @@ async function serve(
  * {@link LAUNCHED_ENV}; the variable is removed so services never inherit it. The directories
  * root leaves to the user are made here, as the user.
  */
-async function runLaunched(json: string): Promise<number> {
+async function runLaunched(value: string): Promise<number> {
   Deno.env.delete(LAUNCHED_ENV);
   const server = import("./serve.ts");
   let handover: Handover;
   try {
-    handover = JSON.parse(json);
+    handover = JSON.parse(readHandover(value));
     const config = handover?.config;
     if (typeof config !== "object" || config === null || !Array.isArray(config.services)) {
       throw new Error("not an object with services");
@@ -161,6 +161,26 @@ async function runLaunched(json: string): Promise<number> {
     }
   }
   return await serve(config, server, files);
+}
+
+/** The largest handover read: the configuration and a key or two. */
+const HANDOVER_MAX = 16 * 1024 * 1024;
+
+/**
+ * The root stage's handover: `fd:<n>`, an in-memory file it left open across `execve` (read, then
+ * closed, so nothing started later inherits it), or the JSON itself (the spawn path, no glibc).
+ */
+function readHandover(value: string): string {
+  const m = /^fd:(\d+)$/.exec(value);
+  if (!m) return value;
+  const c = libc();
+  if (!c) throw new Error("no glibc to read the handover with");
+  const fd = Number(m[1]);
+  try {
+    return new TextDecoder().decode(c.readFd(fd, HANDOVER_MAX, "the handover"));
+  } finally {
+    c.close(fd);
+  }
 }
 
 /** Runs hubify with the process's arguments and exits with its status. */

@@ -126,6 +126,9 @@ const SYMBOLS = {
   closedir: { parameters: ["pointer"], result: "i32" },
   dup: { parameters: ["i32"], result: "i32" },
   read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+  write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+  lseek: { parameters: ["i32", "i64", "i32"], result: "i64" },
+  memfd_create: { parameters: ["buffer", "u32"], result: "i32" },
   malloc_trim: { parameters: ["usize"], result: "i32" },
 } as const;
 
@@ -379,6 +382,26 @@ export class Libc {
       o += c.length;
     }
     return out;
+  }
+
+  /**
+   * An anonymous in-memory file (`memfd_create`, no close-on-exec: it survives `execve`) holding
+   * `data`, its offset back at 0: a way to hand data to the next program without its environment.
+   */
+  memfdWith(name: string, data: Uint8Array<ArrayBuffer>): number {
+    const fd = this.#check(this.#l.memfd_create(cstr(name), 0), `memfd_create(${name})`);
+    try {
+      let off = 0;
+      while (off < data.length) {
+        const rest = data.subarray(off);
+        off += this.#check(this.#l.write(fd, rest, BigInt(rest.length)), `write(${name})`);
+      }
+      this.#check(this.#l.lseek(fd, 0n, 0), `lseek(${name})`);
+      return fd;
+    } catch (e) {
+      this.#l.close(fd);
+      throw e;
+    }
   }
 
   /** A whole (small) file's text, e.g. from `/proc/self/`. */

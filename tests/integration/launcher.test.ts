@@ -103,6 +103,17 @@ Deno.test({
       );
       assert.equal(children.length, 1, `only the service: ${JSON.stringify(children)}`);
       assert.deepEqual(children[0][0], 1000);
+      // Not dumpable (the kernel then gives its /proc files to root): no process of uid 1000 can
+      // read its environment or memory. And the handover came in an in-memory file, not in the
+      // environment, which /proc/<pid>/environ shows for the process's life.
+      assert.equal((await Deno.stat(`/proc/${p.pid}/environ`)).uid, 0, "not dumpable");
+      const environ = await Deno.readTextFile(`/proc/${p.pid}/environ`);
+      assert.match(environ, /(^|\0)HUBIFY_LAUNCHED=fd:\d+(\0|$)/);
+      assert.doesNotMatch(environ, /"services"|"config"/, "no configuration in the environment");
+      const fds = [...Deno.readDirSync(`/proc/${p.pid}/fd`)].map((e) =>
+        Deno.readLinkSync(`/proc/${p.pid}/fd/${e.name}`)
+      );
+      assert.ok(!fds.some((t) => t.includes("hubify-handover")), `the handover is closed: ${fds}`);
     } finally {
       p.kill("SIGTERM");
       await p.done();
