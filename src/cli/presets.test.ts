@@ -15,7 +15,7 @@ Deno.test("hubify presets: each preset with its command, what it needs, and whet
     const text = presetsText(rows);
     assert.match(
       text,
-      new RegExp(`^ttyd: .*\\n {2}runs: {4}ttyd --interface 127\\.0\\.0\\.1`, "m"),
+      new RegExp(`^ttyd: .*\\n {2}runs: {4}ttyd --interface \\{socket\\}`, "m"),
     );
     assert.match(text, new RegExp(`needs: {3}ttyd \\(found: ${dir}/ttyd\\)`));
     assert.match(
