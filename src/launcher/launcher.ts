@@ -17,7 +17,14 @@
  */
 import type { Config } from "../config/merge.ts";
 import type { Logger } from "../log/logger.ts";
-import { type LaunchPlan, parsePasswd, type PathMode, planLaunch, unreadableBy } from "./plan.ts";
+import {
+  type LaunchPlan,
+  parsePasswd,
+  type PathMode,
+  planLaunch,
+  startDir,
+  unreadableBy,
+} from "./plan.ts";
 import { type Handover, LAUNCHED_ENV } from "./self.ts";
 import { selfCommand, sourceFiles, STOP_SIGNALS } from "../sys/self.ts";
 import { ConfigError } from "../errors.ts";
@@ -287,6 +294,7 @@ function becomeUser(
   env: Record<string, string>,
   log: Logger,
 ): never {
+  const cwdBefore = currentDir();
   try {
     c.initgroups(plan.user, plan.gid);
   } catch (e) {
@@ -300,16 +308,27 @@ function becomeUser(
   if (ids.uid !== plan.uid || ids.euid !== plan.uid || ids.gid !== plan.gid) {
     throw new Error(`privilege drop did not take: uid ${ids.uid}/${ids.euid}, gid ${ids.gid}`);
   }
-  try {
-    Deno.chdir(plan.home);
-  } catch {
-    Deno.chdir("/");
+  // The image's WORKDIR, else the home; the home, then /, when the user cannot enter it.
+  for (const dir of [startDir(cwdBefore, plan.home), plan.home, "/"]) {
+    try {
+      Deno.chdir(dir);
+      break;
+    } catch { /* the next */ }
   }
   log.info(
     `dropping privileges to ${plan.user} (${plan.uid}:${plan.gid}), home ${plan.home}`,
     { groups: ids.groups.join(","), method: "exec" },
   );
   c.execve(argv[0], argv, env);
+}
+
+/** The directory hubify was started in ("/" when it is gone). */
+function currentDir(): string {
+  try {
+    return Deno.cwd();
+  } catch {
+    return "/";
+  }
 }
 
 /** The spawn path: a root parent, the unprivileged stage as its child. */
@@ -319,11 +338,13 @@ async function spawnUser(
   env: Record<string, string>,
   log: Logger,
 ): Promise<number> {
-  let cwd = plan.home;
-  try {
-    await Deno.stat(cwd);
-  } catch {
-    cwd = "/";
+  let cwd = "/";
+  for (const dir of [startDir(currentDir(), plan.home), plan.home]) {
+    try {
+      await Deno.stat(dir);
+      cwd = dir;
+      break;
+    } catch { /* the next */ }
   }
   log.info(`dropping privileges to ${plan.user} (${plan.uid}:${plan.gid}), home ${plan.home}`, {
     method: "spawn",

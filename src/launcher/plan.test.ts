@@ -143,3 +143,9 @@ Deno.test("unreadableBy: search on directories, read on the file, by owner, grou
     undefined,
   );
 });
+
+Deno.test("startDir: the image's WORKDIR, else the home", async () => {
+  const { startDir } = await import("./plan.ts");
+  assert.equal(startDir("/srv/app", "/home/jovyan"), "/srv/app");
+  assert.equal(startDir("/", "/home/jovyan"), "/home/jovyan");
+});

@@ -176,3 +176,19 @@ export function unreadableBy(
   }
   return undefined;
 }
+
+/**
+ * Where the user stage (and so the service) starts: the directory hubify was started in — an
+ * image's `WORKDIR` — unless that is `/` (no `WORKDIR` set), then the home. The same image then
+ * serves the same files started as root (DockerSpawner's `user: root`) and as the user
+ * (Kubernetes' `runAsUser`), where the working directory is kept.
+ *
+ * @example
+ * ```ts
+ * startDir("/srv/app", "/home/jovyan"); // "/srv/app"
+ * startDir("/", "/home/jovyan"); // "/home/jovyan"
+ * ```
+ */
+export function startDir(cwd: string, home: string): string {
+  return cwd === "/" || cwd === "" ? home : cwd;
+}

@@ -55,7 +55,7 @@ Deno.test({
       "standalone",
       "--",
       ...pythonService(),
-    ], { env: { JUPYTERHUB_API_TOKEN: "must-not-leak" } });
+    ], { env: { JUPYTERHUB_API_TOKEN: "must-not-leak" }, cwd: "/" }); // no WORKDIR: the home
     try {
       await p.waitFor(/ready after_ms/);
       const who = (await getJson(`http://127.0.0.1:${port}/whoami`)).body;
@@ -322,5 +322,31 @@ Deno.test({
       assert.deepEqual([st.uid, st.gid], [0, 0], `${path} keeps root's owner and group`);
     }
     assert.match(p.output, /target uid is 0: nothing is chowned/);
+  },
+});
+
+Deno.test({
+  name:
+    "launcher: as root, the service starts in the image's WORKDIR (the directory hubify started in)",
+  ignore,
+  async fn() {
+    assert.ok(IS_ROOT, "this suite needs root (CI runs as root)");
+    const dir = await tempDir();
+    const workdir = `${dir}/srv/app`;
+    await Deno.mkdir(workdir, { recursive: true, mode: 0o755 });
+    const port = freePort();
+    const p = hubify(
+      ["--home", `${dir}/home`, "--service-port", String(port), "--", ...pythonService()],
+      { cwd: workdir },
+    );
+    try {
+      await p.waitFor(/ready after_ms/);
+      const who = (await getJson(`http://127.0.0.1:${port}/whoami`)).body;
+      assert.equal(who.uid, 1000);
+      assert.equal(who.cwd, workdir, "as it would be started as the user");
+    } finally {
+      p.kill("SIGTERM");
+      await p.done();
+    }
   },
 });
