@@ -167,7 +167,7 @@ export async function hubApp(
   const hub = aliceHub(prefix, opts.env);
   const { config } = buildConfig({
     command: ["app", "{port}"],
-    env: { JUPYTERHUB_SERVICE_PREFIX: prefix, JUPYTERHUB_USER: "alice" },
+    env: { JUPYTERHUB_SERVICE_PREFIX: prefix, JUPYTERHUB_USER: "alice", ...(opts.env ?? {}) },
     flags: { servicePort: String(port), mode: "jupyterhub", ...(opts.flags ?? {}) },
   });
   const client = new StubHub(hub, log);

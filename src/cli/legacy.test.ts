@@ -20,9 +20,14 @@ Deno.test("legacy: JupyterHub 1.x arguments honoured or ignored", () => {
     "--debug",
     "--allow-root",
   ], { valueFlags });
-  assert.deepEqual(r.argv, ["--ip=0.0.0.0", "--port=8888", "--log-level=debug"]);
+  assert.deepEqual(r.argv, [
+    "--ip=0.0.0.0",
+    "--port=8888",
+    "--default-url=/lab",
+    "--log-level=debug",
+  ]);
   assert.equal(r.notes.length, 7);
-  assert.ok(r.notes.some((n) => /default_url.*ignored/.test(n)));
+  assert.ok(r.notes.some((n) => /default_url.*honoured as --default-url/.test(n)));
 });
 
 Deno.test("legacy: traitlets ip/port honoured", () => {

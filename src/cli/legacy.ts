@@ -74,6 +74,11 @@ export function normalizeLegacyArgs(argv: string[], opts: LegacyOptions): Legacy
       } else if (/^(SingleUserNotebookApp|NotebookApp|ServerApp)\.port$/.test(trait) && value) {
         out.push(`--port=${value}`);
         notes.push(`${name}: honoured as --port`);
+      } else if (
+        /^(SingleUserNotebookApp|NotebookApp|ServerApp)\.default_url$/.test(trait) && value
+      ) {
+        out.push(`--default-url=${value}`);
+        notes.push(`${name}: honoured as --default-url`);
       } else {
         notes.push(`${name}: Jupyter setting ignored`);
       }

@@ -41,7 +41,7 @@ Deno.test("parseCli: legacy arguments become notes", () => {
   ]);
   assert.equal(a.kind, "run");
   if (a.kind !== "run") return;
-  assert.deepEqual(a.flags, { port: "8888" });
+  assert.deepEqual(a.flags, { port: "8888", defaultUrl: "/lab" });
   assert.equal(a.notes.length, 3);
 });
 

@@ -141,7 +141,7 @@ export function buildConfig(inputs: ConfigInputs): LoadedConfig {
 
   // 3. JupyterHub env (only in JupyterHub mode)
   if (decision.mode === "jupyterhub") {
-    const { serviceUrl: url, prefix } = hubListenEnv(env);
+    const { serviceUrl: url, prefix, defaultUrl } = hubListenEnv(env);
     if (url) {
       const at = serviceUrlAddress(url);
       if (!at) {
@@ -156,6 +156,11 @@ export function buildConfig(inputs: ConfigInputs): LoadedConfig {
     if (prefix) {
       put(values, "basePath", prefix, "JUPYTERHUB_SERVICE_PREFIX");
       sources.basePath = "jupyterhub env JUPYTERHUB_SERVICE_PREFIX";
+    }
+    // "/" (the hub's default) and "/tree"-less empty values mean "no redirect".
+    if (defaultUrl && defaultUrl !== "/") {
+      put(values, "defaultUrl", defaultUrl, "JUPYTERHUB_DEFAULT_URL");
+      sources.defaultUrl = "jupyterhub env JUPYTERHUB_DEFAULT_URL";
     }
   }
 
@@ -202,6 +207,7 @@ export function buildConfig(inputs: ConfigInputs): LoadedConfig {
     port: values.port ?? (decision.mode === "jupyterhub" ? 8888 : 8080),
     basePath: values.basePath ?? "/",
     apiPath: values.apiPath,
+    defaultUrl: values.defaultUrl,
     corsOrigin: values.corsOrigin,
     forwardUser: values.forwardUser,
     authCache: values.authCache,

@@ -412,6 +412,17 @@ const TABLE = {
     allowed: "a URL path starting with /",
     schema: basePathSchema,
   }),
+  defaultUrl: opt({
+    key: "defaultUrl",
+    flag: "--default-url <path>",
+    env: ["HUBIFY_DEFAULT_URL"],
+    group: "Server",
+    description:
+      "where a browser arriving at the bare prefix is sent, below it (JupyterHub mode: " +
+      "JUPYTERHUB_DEFAULT_URL, c.Spawner.default_url)",
+    allowed: "a URL path starting with /",
+    schema: v.pipe(v.string(), v.trim(), v.regex(/^\/[^\s#]*$/)),
+  }),
   apiPath: opt({
     key: "apiPath",
     flag: "--api-path <path>",

@@ -135,15 +135,18 @@ export function hubMarkersSet(env: Record<string, string | undefined>): string[]
 
 /**
  * What the configuration takes from the hub before anything else is known: where to listen
- * (`JUPYTERHUB_SERVICE_URL`) and the prefix to serve (`JUPYTERHUB_SERVICE_PREFIX`), raw. Unlike
+ * (`JUPYTERHUB_SERVICE_URL`), the prefix to serve (`JUPYTERHUB_SERVICE_PREFIX`) and where the bare
+ * prefix sends browsers (`JUPYTERHUB_DEFAULT_URL`), raw. Unlike
  * {@link parseHubEnv} it never throws: the configuration reports bad values with its own names.
  */
 export function hubListenEnv(
   env: Record<string, string | undefined>,
-): { serviceUrl?: string; prefix?: string } {
+): { serviceUrl?: string; prefix?: string; defaultUrl?: string } {
   return {
     serviceUrl: env.JUPYTERHUB_SERVICE_URL || undefined,
     prefix: env.JUPYTERHUB_SERVICE_PREFIX || undefined,
+    // c.Spawner.default_url, its {username}-style fields already filled in by the hub
+    defaultUrl: env.JUPYTERHUB_DEFAULT_URL || undefined,
   };
 }
 

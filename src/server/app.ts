@@ -144,6 +144,7 @@ export function createApp(opts: AppOptions): App {
     startWaitMs: config.startWait * 1000,
     rewrite: config.rewrite,
     wsOrigins: config.corsOrigin,
+    defaultUrl: config.defaultUrl,
   });
   app.all("*", (c) => proxy(c.req.raw, c.env));
   app.onError((e, c) => {

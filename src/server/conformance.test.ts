@@ -250,3 +250,28 @@ Deno.test("conformance: subprotocols joined with ',' (tornado, Node's ws) are ac
     await svc.shutdown();
   }
 });
+
+Deno.test("conformance: JUPYTERHUB_DEFAULT_URL sends a browser at the bare prefix there, and nothing else", async () => {
+  const up = upstream();
+  const { app, cookie } = await hubApp(up.port, {
+    env: { JUPYTERHUB_DEFAULT_URL: "/proxy/8081/" },
+  });
+  try {
+    const nav = { accept: "text/html", "sec-fetch-mode": "navigate" };
+    const r = await app.fetch(hreq("/user/alice/", nav), env);
+    assert.equal(r.status, 302);
+    assert.equal(r.headers.get("location"), "/user/alice/proxy/8081/");
+    const q = await app.fetch(hreq("/user/alice/?x=1", nav), env);
+    assert.equal(q.headers.get("location"), "/user/alice/proxy/8081/?x=1");
+    // Not for API clients, not below the prefix.
+    const api = await app.fetch(hreq("/user/alice/", { cookie, accept: "application/json" }), env);
+    assert.equal(api.status, 200);
+    assert.equal((await api.json()).target, "/", "the service's own root");
+    const below = await app.fetch(hreq("/user/alice/tree", { ...nav, cookie }), env);
+    assert.equal(below.status, 200);
+    await below.body?.cancel();
+  } finally {
+    app.close();
+    await up.server.shutdown();
+  }
+});

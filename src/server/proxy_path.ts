@@ -19,6 +19,7 @@ import {
   OWN_HEADERS,
   startingResponse,
   unavailableResponse,
+  wantsHtml,
 } from "../http/pages.ts";
 import type { Logger } from "../log/logger.ts";
 import { forward, UpstreamError } from "../proxy/forward.ts";
@@ -51,6 +52,8 @@ export interface ProxyPathOptions {
   /** How long a request waits for a starting service, ms. */
   startWaitMs: number;
   rewrite: "off" | "headers" | "full";
+  /** Where a browser at the bare prefix is sent (`--default-url`, `JUPYTERHUB_DEFAULT_URL`). */
+  defaultUrl?: string;
   /** Standalone: origins besides the server's own whose pages may open WebSockets (`--cors-origin`). */
   wsOrigins?: readonly string[];
 }
@@ -108,6 +111,14 @@ export function proxyPath(o: ProxyPathOptions) {
     if (r.kind === "redirect") return redirect(r.location);
     if (r.kind === "bad") return errorResponse(req, 400, `Bad request: ${r.reason}`);
     if (r.kind === "outside" || !upstreams.primary) return errorResponse(req, 404, "Not found");
+    // jupyterhub-singleuser sends a browser at the bare prefix to its default URL; nothing else.
+    if (
+      o.defaultUrl && r.rest === "/" && (req.method === "GET" || req.method === "HEAD") &&
+      !isWebSocket(req) && wantsHtml(req)
+    ) {
+      const to = base + o.defaultUrl.slice(1);
+      return redirect(o.defaultUrl.includes("?") || !r.query ? to : to + r.query);
+    }
     return r;
   }
 
