@@ -181,7 +181,10 @@ export async function doctor(opts: DoctorOptions): Promise<number> {
       name: "service",
       status: "fail",
       detail: "no service configured",
-      fix: "give a command after --, HUBIFY_COMMAND, or services in --config",
+      fix: Deno.pid === 1
+        ? "in a container, `doctor` replaced the image's CMD (the service command): repeat it " +
+          "after -- (docker run IMAGE doctor -- my-server --port {port}), or set HUBIFY_COMMAND"
+        : "give a command after --, HUBIFY_COMMAND, or services in --config",
     });
   }
   if (config.mode === "jupyterhub") checks.push(...(await hubChecks(config)));

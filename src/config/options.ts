@@ -625,10 +625,12 @@ const TABLE = {
     flag: "--stop-timeout <seconds>",
     env: ["HUBIFY_STOP_TIMEOUT"],
     group: "Service",
-    description: "grace period between SIGTERM and SIGKILL when stopping the service",
+    description:
+      "grace period between SIGTERM and SIGKILL when stopping the service (5 s: hubify " +
+      "has stopped and exited well inside Docker's 10 s and Kubernetes' 30 s)",
     allowed: "a positive number of seconds",
     schema: secondsSchema,
-    default: 10,
+    default: 5,
   }),
   service: opt({
     key: "service",

@@ -32,3 +32,12 @@ Deno.test("idleShutdown: resolves once activity stops changing for the timeout; 
   assert.equal(done, false);
   never.cancel();
 });
+
+Deno.test("the default stop fits a container's grace period: hubify's own SIGKILL and exit come first", async () => {
+  const { SHUTDOWN_WAIT_MS, STOP_BUDGET_MS } = await import("./serve.ts");
+  const { ORPHAN_GRACE_MS } = await import("./services.ts");
+  const { OPTION_TABLE } = await import("../config/options.ts");
+  const worst = (OPTION_TABLE.stopTimeout.default ?? Infinity) * 1000 + ORPHAN_GRACE_MS +
+    SHUTDOWN_WAIT_MS;
+  assert.ok(worst < STOP_BUDGET_MS, `${worst} ms against Docker's ${STOP_BUDGET_MS} ms`);
+});

@@ -13,6 +13,16 @@ import { IdleRelease } from "../memory/release.ts";
 import { type StartedServices, startServices } from "./services.ts";
 import { listenerUids, readSocketTables } from "../supervisor/exposure.ts";
 
+/** How long in-flight requests get once the services are stopped, ms (see {@link STOP_BUDGET_MS}). */
+export const SHUTDOWN_WAIT_MS = 2000;
+
+/**
+ * The grace period container engines give a stop before SIGKILL (Docker's default 10 s;
+ * Kubernetes' 30 s): the service's `--stop-timeout`, the orphans' grace and the shutdown wait
+ * must fit inside it, so that hubify's own SIGKILL, its last log line and its exit status happen.
+ */
+export const STOP_BUDGET_MS = 10_000;
+
 /** How long the server waits for the hub's version before it listens anyway, ms. */
 const VERSION_WAIT_MS = 5000;
 
@@ -129,7 +139,7 @@ export async function runServer(opts: RunOptions): Promise<number> {
     ? requestedStopStatus(supervisor.services)
     : outcome.code;
   // Stop accepting; in-flight requests get a moment (long-lived streams do not hold shutdown).
-  await Promise.race([server.shutdown(), new Promise((r) => setTimeout(r, 2000))]);
+  await Promise.race([server.shutdown(), new Promise((r) => setTimeout(r, SHUTDOWN_WAIT_MS))]);
   app.close();
   gate?.client.close();
   started.release();

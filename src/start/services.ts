@@ -21,7 +21,7 @@ import { libc } from "../sys/libc.ts";
 import { STOP_SIGNALS } from "../sys/self.ts";
 
 /** How long orphaned daemons get between SIGTERM and SIGKILL once the services are stopped. */
-const ORPHAN_GRACE_MS = 2000;
+export const ORPHAN_GRACE_MS = 2000;
 
 /** Options for {@link startServices}. */
 export interface StartOptions {
@@ -90,8 +90,8 @@ export function startServices(opts: StartOptions): StartedServices {
     logger,
     baseUrl: config.basePath,
     launch: serviceLauncher(),
-    // In JupyterHub mode hubify is the authentication: say so when a service is reachable past it.
-    onReady: hub ? (s) => warnIfExposed(s, logger) : undefined,
+    // Say so when a service is reachable past hubify (its login, or standalone its origin checks).
+    onReady: (s) => warnIfExposed(s, logger),
   });
   const c = libc();
   const reaper = c
@@ -204,8 +204,8 @@ function warnIfExposed(s: Service, logger: Logger): void {
   warned.add(s);
   logger.warn(
     `service ${s.config.name} listens on ${exposed.join(", ")}: anyone on the network reaches it ` +
-      "without hubify's authentication; bind it to 127.0.0.1 ({host} in its command) or a unix " +
-      "socket (--service-socket)",
+      "directly, past hubify (its login and checks); bind it to 127.0.0.1 ({host} in its command) " +
+      "or a unix socket (--service-socket)",
   );
 }
 const warned = new WeakSet<Service>();

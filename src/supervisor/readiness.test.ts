@@ -36,3 +36,35 @@ Deno.test("probe: TCP connect, then an HTTP GET below 500 when a path is given",
   }
   assert.equal(await probe(ep), false, "nothing listening");
 });
+
+Deno.test("probe: reads the whole answer before closing, so the service never writes into a closed socket", async () => {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  const served = (async () => {
+    const c = await l.accept();
+    const buf = new Uint8Array(4096);
+    await c.read(buf);
+    const body = "x".repeat(40_000);
+    // The status line first, the rest a moment later, as a slow server writes it.
+    await c.write(new TextEncoder().encode("HTTP/1.1 200 OK\r\n"));
+    await new Promise((r) => setTimeout(r, 50));
+    let failed = "";
+    try {
+      await c.write(
+        new TextEncoder().encode(
+          `content-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
+        ),
+      );
+      // a client that already closed shows up as an error or an immediate EOF on the next write
+      await new Promise((r) => setTimeout(r, 50));
+      await c.write(new TextEncoder().encode(""));
+    } catch (e) {
+      failed = (e as Error).name;
+    }
+    c.close();
+    return failed;
+  })();
+  assert.equal(await probe({ host: "127.0.0.1", port }, "/ready"), true);
+  assert.equal(await served, "", "the server's writes all succeeded");
+  l.close();
+});

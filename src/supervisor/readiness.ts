@@ -30,14 +30,17 @@ export async function probe(ep: Endpoint, path?: string, timeoutMs = 2000): Prom
         `GET ${path} HTTP/1.1\r\nHost: ${host}\r\nUser-Agent: hubify-readiness\r\nConnection: close\r\n\r\n`,
       ),
     );
-    const buf = new Uint8Array(64);
+    // The whole answer is read (up to 64 KiB, Connection: close ends it): closing after the
+    // status line made servers that were still writing log a broken pipe (Python's http.server
+    // printed a BrokenPipeError traceback in about 2 of 10 starts).
+    const buf = new Uint8Array(64 * 1024);
     let got = 0;
-    while (got < 12) {
+    while (got < buf.length) {
       const n = await conn.read(buf.subarray(got));
       if (n === null) break;
       got += n;
     }
-    const m = /^HTTP\/1\.[01] (\d{3})/.exec(new TextDecoder().decode(buf.subarray(0, got)));
+    const m = /^HTTP\/1\.[01] (\d{3})/.exec(new TextDecoder().decode(buf.subarray(0, 16)));
     return m !== null && Number(m[1]) < 500;
   } catch {
     return false;

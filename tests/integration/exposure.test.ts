@@ -36,7 +36,7 @@ Deno.test("exposure: a service bound to all interfaces is reported once it is re
     "{port}",
   ], { env: hubEnv(hub.addr.port, freePort()) });
   try {
-    const [line] = await p.waitFor(/service \S+ listens on .*without hubify's authentication.*/);
+    const [line] = await p.waitFor(/service \S+ listens on .*directly, past hubify.*/);
     assert.match(
       line,
       new RegExp(`listens on 0\\.0\\.0\\.0:${servicePort}: anyone on the network`),
@@ -76,7 +76,7 @@ Deno.test("exposure: a service on loopback is not reported", async () => {
     await p.done();
     await hub.shutdown();
   }
-  assert.doesNotMatch(p.output, /without hubify's authentication/);
+  assert.doesNotMatch(p.output, /directly, past hubify/);
 });
 
 Deno.test("exposure: doctor reports an external service reachable past hubify", async () => {
@@ -97,5 +97,33 @@ Deno.test("exposure: doctor reports an external service reachable past hubify", 
     );
   } finally {
     open.close();
+  }
+});
+
+Deno.test("exposure: standalone too, a service on all interfaces is reported", async () => {
+  const servicePort = freePort();
+  const p = hubify([
+    "--home",
+    `${await tempDir()}/home`,
+    "--mode",
+    "standalone",
+    "--port",
+    String(freePort()),
+    "--service-port",
+    String(servicePort),
+    "--",
+    PYTHON,
+    "-m",
+    "http.server",
+    "--bind",
+    "0.0.0.0",
+    "{port}",
+  ]);
+  try {
+    const [line] = await p.waitFor(/service \S+ listens on .*directly, past hubify.*/);
+    assert.match(line, new RegExp(`listens on 0\\.0\\.0\\.0:${servicePort}`));
+  } finally {
+    p.kill("SIGTERM");
+    await p.done();
   }
 });
