@@ -219,7 +219,8 @@ export const PRESETS: Record<string, Preset> = {
     env: {
       GRADIO_SERVER_NAME: "127.0.0.1",
       GRADIO_SERVER_PORT: "{port}",
-      GRADIO_ROOT_PATH: "{base_url}",
+      // Without the trailing slash: standalone, "/" made Gradio 6 redirect / to // (a loop).
+      GRADIO_ROOT_PATH: "{root_path}",
       GRADIO_ANALYTICS_ENABLED: "False",
     },
     safety: "loopback only; login through hubify",

@@ -19,7 +19,8 @@ export interface Placeholders {
 /**
  * Replaces `{port}`, `{host}`, `{socket}` (also `{unix_socket}`, jupyter-server-proxy's name),
  * `{base_url}` and `{prefix}` in every word, and
- * `{base_path}`: the base URL without its leading slash (for clients that add their own). `{{` and `}}`
+ * `{base_path}`: the base URL without its leading slash (for clients that add their own), and
+ * `{root_path}`: without its trailing slash ("" at the root). `{{` and `}}`
  * stand for literal braces; other `{...}` text is left alone (JSON in arguments stays intact).
  *
  * @example
@@ -36,6 +37,8 @@ export function substitute(words: string[], p: Placeholders): string[] {
     unix_socket: p.socket ?? "", // jupyter-server-proxy's name
     base_url: p.baseUrl,
     base_path: p.baseUrl.replace(/^\//, ""),
+    // the base URL without its trailing slash, "" at the root (a "root path", as Gradio takes it)
+    root_path: p.baseUrl.replace(/\/$/, ""),
     prefix: p.baseUrl,
   };
   return words.map((w) =>

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { Chromium, chromiumAvailable, chromiumLogin } from "../chromium.ts";
 import { assertOthersRefused, type Hub, hubAvailable, HUBS, startHub } from "../hub.ts";
 import { runCellScript } from "../jupyter.ts";
-import { FIXTURES, IN_CI } from "../helpers.ts";
+import { FIXTURES, IN_CI, startFront } from "../helpers.ts";
 
 const hub6 = HUBS.find((h) => h.version.startsWith("6."))!;
 const LAB = "/opt/hubify-jupyterlab/bin";
@@ -241,7 +241,7 @@ appTest({
   refused: ["/user/alice/flows", "/user/alice/comms"],
 });
 
-appTest({
+const gradio: AppCase = {
   name: "Gradio by --preset gradio with the user's own app",
   needs: [`${GRADIO}/gradio`],
   args: ["--preset", "gradio"],
@@ -265,6 +265,32 @@ appTest({
     );
   },
   refused: ["/user/alice/config", "/user/alice/queue/join"],
+};
+appTest(gradio);
+
+// Standalone, Gradio at the root: its root path "/" once made it redirect / to // (a loop).
+Deno.test({
+  name: "apps: Gradio by --preset gradio standalone, at /, in Chromium",
+  ignore: !(chromiumAvailable() && installed(`${GRADIO}/gradio`)) && !IN_CI,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    assert.ok(chromiumAvailable() && installed(`${GRADIO}/gradio`), ".ci/run installs them");
+    const { p, url } = await startFront({
+      args: ["--preset", "gradio"],
+      command: gradio.command!,
+      env: { PATH: [GRADIO, "/usr/local/bin", "/usr/bin", "/bin"].join(":") },
+    });
+    const browser = await Chromium.launch();
+    try {
+      await browser.goto(`${url}/`);
+      await browser.waitFor(gradio.until, 60_000);
+      await gradio.check(browser, undefined as unknown as Hub);
+    } finally {
+      await browser.close();
+      await p.stop();
+    }
+  },
 });
 
 /** WeTTY's terminal as text. */
