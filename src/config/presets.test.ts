@@ -28,7 +28,7 @@ Deno.test("presets: every app the field asks for, each bound to loopback and tol
     }
     // An app that keeps the prefix must be told it; one that gets it stripped must not be.
     assert.equal(
-      /\{base_url\}/.test(words),
+      /\{base_url\}|\{root_path\}/.test(words),
       p.keepPrefix || p.name === "rstudio" || p.name === "gradio",
       p.name,
     );
