@@ -33,3 +33,13 @@ Deno.test("substitute: placeholders, escapes, unknown braces kept", () => {
     "{nope}",
   ]);
 });
+
+Deno.test("substitute: {root_path} is the base URL without its trailing slash, empty at the root", () => {
+  const at = (baseUrl: string) => substitute(["{root_path}"], { port: 1, host: "h", baseUrl })[0];
+  assert.equal(at("/"), "");
+  assert.equal(at("/user/alice/"), "/user/alice");
+  assert.equal(
+    substitute(["{unix_socket}"], { port: 1, host: "h", baseUrl: "/", socket: "/s" })[0],
+    "/s",
+  );
+});
