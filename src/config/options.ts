@@ -228,14 +228,17 @@ const RESERVED_HEADERS = new Set([
   "x-forwarded-groups",
 ]);
 
+/** Repeated flag values, or one comma-separated env value: the items of a pair list. */
+const pairItems = v.union([
+  v.array(v.string()),
+  v.pipe(v.string(), v.transform((s) => s.split(/\s*,\s*/).filter(Boolean))),
+]);
+
 /** `NAME=VALUE` items (or a JSON object) as static request headers, names lower-cased. */
 const headerMapSchema: Schema<Record<string, string>> = v.pipe(
   v.union([
     v.pipe(
-      v.union([
-        v.array(v.string()),
-        v.pipe(v.string(), v.transform((s) => s.split(/\s*,\s*/).filter(Boolean))),
-      ]),
+      pairItems,
       v.rawTransform<string[], Record<string, string>>(({ dataset, addIssue, NEVER }) => {
         const out: Record<string, string> = {};
         for (const item of dataset.value) {
@@ -281,10 +284,7 @@ const headerMapSchema: Schema<Record<string, string>> = v.pipe(
 const pathMapSchema: Schema<Record<string, string>> = v.pipe(
   v.union([
     v.pipe(
-      v.union([
-        v.array(v.string()),
-        v.pipe(v.string(), v.transform((s) => s.split(/\s*,\s*/).filter(Boolean))),
-      ]),
+      pairItems,
       v.transform((items) =>
         Object.fromEntries(items.map((item) => {
           const i = item.indexOf("=");

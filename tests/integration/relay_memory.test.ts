@@ -56,6 +56,23 @@ function flood(url: string): Promise<{ sent: number; code: number; reason: strin
   });
 }
 
+/**
+ * Floods `port` and checks hubify (`pid`) closed the connection once its bounded queue was full
+ * (4008, "the service is not reading", when the close frame gets through ahead of the client's own
+ * backlog; else the connection just ends) while its RSS stayed under the bound.
+ */
+async function floodClosedEarly(pid: number, port: number) {
+  const run = flood(`ws://127.0.0.1:${port}/`);
+  const peak = await peakWhile(pid, run);
+  const r = await run;
+  assert.ok(
+    r.sent < TOTAL,
+    `the flood ended early (${r.sent >> 20} MiB sent; ${r.code} ${r.reason})`,
+  );
+  assert.ok([4008, 1006, 0].includes(r.code), `closed with ${r.code} ${r.reason}`);
+  assert.ok(peak < BOUND_MIB, `peak RSS ${peak.toFixed(0)} MiB`);
+}
+
 Deno.test({
   name:
     "relays: WebSocket proxy, a service that never reads: closed after a bounded queue, RSS bounded",
@@ -64,17 +81,7 @@ Deno.test({
   async fn() {
     const { p, port } = await startFront({ command: peer("ws-sink") });
     try {
-      const run = flood(`ws://127.0.0.1:${port}/`);
-      const peak = await peakWhile(p.pid, run);
-      const r = await run;
-      // Closed by hubify once its bounded queue was full (4008, "the service is not reading", when
-      // the close frame gets through ahead of the client's own backlog; else the connection ends).
-      assert.ok(
-        r.sent < TOTAL,
-        `the flood ended early (${r.sent >> 20} MiB sent; ${r.code} ${r.reason})`,
-      );
-      assert.ok([4008, 1006, 0].includes(r.code), `closed with ${r.code} ${r.reason}`);
-      assert.ok(peak < BOUND_MIB, `peak RSS ${peak.toFixed(0)} MiB`);
+      await floodClosedEarly(p.pid, port);
     } finally {
       await p.stop();
     }
@@ -120,15 +127,7 @@ Deno.test({
       command: peer("tcp-sink"),
     });
     try {
-      const run = flood(`ws://127.0.0.1:${port}/`);
-      const peak = await peakWhile(p.pid, run);
-      const r = await run;
-      assert.ok(
-        r.sent < TOTAL,
-        `the flood ended early (${r.sent >> 20} MiB sent; ${r.code} ${r.reason})`,
-      );
-      assert.ok([4008, 1006, 0].includes(r.code), `closed with ${r.code} ${r.reason}`);
-      assert.ok(peak < BOUND_MIB, `peak RSS ${peak.toFixed(0)} MiB`);
+      await floodClosedEarly(p.pid, port);
     } finally {
       await p.stop();
     }
