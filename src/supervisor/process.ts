@@ -73,3 +73,40 @@ export async function pumpLines(
   } catch { /* stream closed */ }
   if (rest) emit(rest);
 }
+
+/**
+ * Ends `child` and its process group: SIGTERM (and SIGCONT, so a stopped process acts on it),
+ * then, after `graceMs` (`onGraceOver` first, when it ran out), SIGKILL to whatever is left
+ * (children that ignored SIGTERM go too).
+ * Resolves once the child is gone: true when the grace period ran out.
+ */
+export async function terminateGroup(
+  child: Deno.ChildProcess,
+  graceMs: number,
+  onGraceOver?: () => void,
+): Promise<boolean> {
+  const group = -child.pid;
+  const signal = (sig: Deno.Signal) => {
+    try {
+      Deno.kill(group, sig);
+    } catch {
+      try {
+        child.kill(sig);
+      } catch { /* already gone */ }
+    }
+  };
+  signal("SIGTERM");
+  // A stopped process (SIGSTOP, a debugger, a job-control stop) acts on SIGTERM only once
+  // continued: without this it would sit out the whole grace period, then be killed.
+  signal("SIGCONT");
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const killed = await Promise.race([
+    child.status.then(() => false),
+    new Promise<boolean>((r) => (timer = setTimeout(() => r(true), graceMs))),
+  ]);
+  clearTimeout(timer);
+  if (killed) onGraceOver?.();
+  signal("SIGKILL");
+  await child.status;
+  return killed;
+}

@@ -12,7 +12,7 @@ import { substitute } from "./command.ts";
 import { freePort, nextProbeDelay, probe } from "./readiness.ts";
 import type { Endpoint } from "../sys/endpoint.ts";
 import type { Launch } from "./shim.ts";
-import { exitStatus, portTaken, pumpLines, Tail } from "./process.ts";
+import { exitStatus, portTaken, pumpLines, Tail, terminateGroup } from "./process.ts";
 
 export { exitStatus };
 
@@ -384,37 +384,14 @@ export class Service {
     this.#resolveDone(code);
   }
 
-  /** Ends `child`'s process group: SIGTERM, SIGKILL after the grace period. Resolves true when SIGKILL was needed. */
+  /** Ends `child`'s process group; resolves true when SIGKILL was needed. */
   async #terminate(child: Deno.ChildProcess): Promise<boolean> {
-    const group = -child.pid;
-    const signal = (sig: Deno.Signal) => {
-      try {
-        Deno.kill(group, sig);
-      } catch {
-        try {
-          child.kill(sig);
-        } catch { /* already gone */ }
-      }
-    };
-    signal("SIGTERM");
-    // A stopped process (SIGSTOP, a debugger, a job-control stop) acts on SIGTERM only once
-    // continued: without this it would sit out the whole grace period, then be killed.
-    signal("SIGCONT");
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const killed = await Promise.race([
-      child.status.then(() => false),
-      new Promise<boolean>((
-        r,
-      ) => (timer = setTimeout(() => r(true), this.config.stopTimeout * 1000))),
-    ]);
-    clearTimeout(timer);
-    if (killed) {
-      this.#log.warn(`did not stop within ${this.config.stopTimeout}s; sending SIGKILL`);
-    }
-    // Whatever is left in the group (children that ignored SIGTERM) goes too.
-    signal("SIGKILL");
-    await child.status;
-    return killed;
+    const s = this.config.stopTimeout;
+    return await terminateGroup(
+      child,
+      s * 1000,
+      () => this.#log.warn(`did not stop within ${s}s; sending SIGKILL`),
+    );
   }
 
   /**
