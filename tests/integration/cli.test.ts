@@ -117,7 +117,7 @@ Deno.test("cli: legacy jupyterhub-singleuser arguments are recognised and logged
   assert.match(p.output, /legacy argument: "jupyterhub-singleuser" as the command/);
   assert.match(
     p.output,
-    /legacy argument: --SingleUserNotebookApp.default_url: Jupyter setting ignored/,
+    /legacy argument: --SingleUserNotebookApp.default_url: honoured as --default-url/,
   );
   assert.match(p.output, /legacy argument: --debug: honoured as --log-level=debug/);
   assert.match(p.output, /DEBUG/);
