@@ -345,14 +345,7 @@ export class Libc {
       `open(${path})`,
     );
     try {
-      const chunks: Uint8Array[] = [];
-      const buf = new Uint8Array(65536);
-      while (true) {
-        const n = this.#check(this.#l.read(fd, buf, 65536n), `read(${path})`);
-        if (n === 0) break;
-        chunks.push(buf.slice(0, n));
-      }
-      return chunks.map((c) => decoder.decode(c, { stream: true })).join("") + decoder.decode();
+      return decoder.decode(this.readFd(fd, Infinity, path));
     } finally {
       this.#l.close(fd);
     }
