@@ -57,6 +57,31 @@ function loopback(addr: string): boolean {
   return addr.startsWith("127.") || addr === "::1" || addr.startsWith("::ffff:127.");
 }
 
+/** One listening socket on a port, as the kernel's table lists it. */
+interface Listener {
+  /** Its address, IPv6 compressed loosely. */
+  addr: string;
+  v6: boolean;
+  /** The uid of the process that opened it. */
+  uid: number;
+}
+
+/** The sockets listening on `port` in the text of `/proc/net/tcp` and `/proc/net/tcp6`. */
+function listeners(tcp: string, tcp6: string, port: number): Listener[] {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, "0");
+  const out: Listener[] = [];
+  for (const [text, v6] of [[tcp, false], [tcp6, true]] as const) {
+    for (const line of text.split("\n").slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length < 4 || f[3] !== LISTEN) continue;
+      const [addrHex, portHex] = f[1].split(":");
+      if (portHex !== hexPort) continue;
+      out.push({ addr: v6 ? ipv6(addrHex) : ipv4(addrHex), v6, uid: Number(f[7]) });
+    }
+  }
+  return out;
+}
+
 /**
  * The non-loopback addresses listening on `port`, from the text of `/proc/net/tcp` and
  * `/proc/net/tcp6`, e.g. `["0.0.0.0:8081"]`; empty when the port is only on loopback (or not
@@ -69,18 +94,8 @@ function loopback(addr: string): boolean {
  * ```
  */
 export function exposedListeners(tcp: string, tcp6: string, port: number): string[] {
-  const hexPort = port.toString(16).toUpperCase().padStart(4, "0");
-  const out: string[] = [];
-  for (const [text, v6] of [[tcp, false], [tcp6, true]] as const) {
-    for (const line of text.split("\n").slice(1)) {
-      const f = line.trim().split(/\s+/);
-      if (f.length < 4 || f[3] !== LISTEN) continue;
-      const [addrHex, portHex] = f[1].split(":");
-      if (portHex !== hexPort) continue;
-      const addr = v6 ? ipv6(addrHex) : ipv4(addrHex);
-      if (!loopback(addr)) out.push(v6 ? `[${addr}]:${port}` : `${addr}:${port}`);
-    }
-  }
+  const out = listeners(tcp, tcp6, port).filter((l) => !loopback(l.addr))
+    .map((l) => l.v6 ? `[${l.addr}]:${port}` : `${l.addr}:${port}`);
   return [...new Set(out)];
 }
 
@@ -94,14 +109,5 @@ export function exposedListeners(tcp: string, tcp6: string, port: number): strin
  * ```
  */
 export function listenerUids(tcp: string, tcp6: string, port: number): number[] {
-  const hexPort = port.toString(16).toUpperCase().padStart(4, "0");
-  const out = new Set<number>();
-  for (const text of [tcp, tcp6]) {
-    for (const line of text.split("\n").slice(1)) {
-      const f = line.trim().split(/\s+/);
-      if (f.length < 8 || f[3] !== LISTEN || f[1].split(":")[1] !== hexPort) continue;
-      out.add(Number(f[7]));
-    }
-  }
-  return [...out];
+  return [...new Set(listeners(tcp, tcp6, port).map((l) => l.uid).filter(Number.isInteger))];
 }
