@@ -12,7 +12,7 @@
  * @module
  */
 import { connectFailure } from "./wire.ts";
-import { acceptUpgrade, offeredProtocols } from "./upgrade.ts";
+import { acceptUpgrade, drained, NOT_READING, offeredProtocols, QUEUE_LIMIT } from "./upgrade.ts";
 
 /** Options for {@link bridgeTcp}. */
 export interface TcpBridgeOptions {
@@ -24,14 +24,6 @@ export interface TcpBridgeOptions {
   onBytes?: (dir: "in" | "out", n: number) => void;
 }
 
-/** The client's send buffer above which reading from the service pauses, bytes. */
-const SEND_WINDOW = 4 * 1024 * 1024;
-/**
- * Bytes from the client not yet taken by the service above which the bridge closes (4008): Deno's
- * server WebSocket cannot pause reading from the client (RSS grew 75 → 587 MiB for 512 MiB sent
- * to a service that never read).
- */
-const QUEUE_LIMIT = 16 * 1024 * 1024;
 const READ_SIZE = 64 * 1024;
 
 /** The subprotocol to answer with: `binary` when offered (noVNC), else none. */
@@ -85,7 +77,7 @@ export async function bridgeTcp(req: Request, opts: TcpBridgeOptions): Promise<R
     opts.onBytes?.("in", bytes.length);
     opts.onActivity?.();
     if (queuedBytes + bytes.length > QUEUE_LIMIT) {
-      if (socket.readyState === WebSocket.OPEN) socket.close(4008, "the service is not reading");
+      if (socket.readyState === WebSocket.OPEN) socket.close(NOT_READING.code, NOT_READING.reason);
       end();
       return;
     }
@@ -102,9 +94,7 @@ export async function bridgeTcp(req: Request, opts: TcpBridgeOptions): Promise<R
   const pump = async () => {
     try {
       while (!closed) {
-        while (socket.bufferedAmount > SEND_WINDOW && !closed) {
-          await new Promise((r) => setTimeout(r, 10));
-        }
+        await drained(socket, () => closed);
         const buf = new Uint8Array(READ_SIZE);
         const n = await conn.read(buf);
         if (n === null) break;

@@ -1,5 +1,6 @@
 /**
- * Accepting a client's WebSocket upgrade, for both bridges (`ws.ts`, `tcp.ts`).
+ * Accepting a client's WebSocket upgrade, and the bounds the relay keeps to it, for both bridges
+ * (`ws.ts`, `tcp.ts`).
  *
  * `Deno.upgradeWebSocket(req, { protocol })` looks for the protocol in the client's
  * `Sec-WebSocket-Protocol` split on `", "` only: tornado's client and Node's `ws` join the list
@@ -11,6 +12,32 @@
  *
  * @module
  */
+
+/**
+ * The client's send buffer above which nothing more is read from the service (the service then
+ * waits on its own socket), bytes: a client that never reads made the WebSocket proxy hold
+ * everything a flooding service sent (75 → 4342 MiB RSS in 20 s).
+ */
+export const SEND_WINDOW = 4 * 1024 * 1024;
+
+/**
+ * Bytes from the client waiting for the service to take them, above which the connection is
+ * closed (4008, "the service is not reading"; a server may close with 1000 or 3000–4999 only).
+ * Deno's server WebSocket cannot pause reading from the client, so this is the bound: a client
+ * that floods a service that never reads made hubify hold all of it (76 → 653 MiB RSS for
+ * 512 MiB through the WebSocket proxy, 75 → 587 MiB through the TCP bridge).
+ */
+export const QUEUE_LIMIT = 16 * 1024 * 1024;
+
+/** The close code and reason for a client whose data the service does not take. */
+export const NOT_READING = { code: 4008, reason: "the service is not reading" } as const;
+
+/** Resolves once `socket`'s send buffer is under {@link SEND_WINDOW}, or `stop()` says so. */
+export async function drained(socket: WebSocket, stop: () => boolean): Promise<void> {
+  while (socket.bufferedAmount > SEND_WINDOW && !stop()) {
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
 
 /** The tokens of a `Sec-WebSocket-Protocol` header, in order. */
 export function offeredProtocols(header: string | null): string[] {

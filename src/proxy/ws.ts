@@ -13,23 +13,11 @@
  * @module
  */
 import { Conn, encodeHead, type Head, readHead, UpstreamError } from "./wire.ts";
-import { acceptUpgrade, offeredProtocols } from "./upgrade.ts";
+import { acceptUpgrade, drained, NOT_READING, offeredProtocols, QUEUE_LIMIT } from "./upgrade.ts";
 
 const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 /** Largest message relayed from the service, bytes. */
 export const MAX_MESSAGE = 64 * 1024 * 1024;
-/**
- * The client's send buffer above which frames from the service are no longer read (the service
- * then waits on its own socket), bytes.
- */
-export const SEND_WINDOW = 4 * 1024 * 1024;
-/**
- * Bytes from the client waiting for the service to read them, above which the connection is
- * closed (4008, "the service is not reading"; the WebSocket API lets a server close with 1000 or 3000–4999 only). Deno's server WebSocket cannot pause reading from
- * the client, so this is the bound: a client that floods a service that never reads made hubify
- * hold all of it (76 → 653 MiB RSS for 512 MiB sent).
- */
-export const QUEUE_LIMIT = 16 * 1024 * 1024;
 
 /** Computes `Sec-WebSocket-Accept` for a key. */
 export async function acceptKey(key: string): Promise<string> {
@@ -281,7 +269,7 @@ function bridge(socket: WebSocket, conn: Conn, opts: WsProxyOptions) {
     if (upstreamClosed || closeSent) return;
     if (queuedBytes + payload.length > QUEUE_LIMIT && opcode < 0x8) {
       // The service is not reading: say so to the client rather than hold its data without end.
-      closeClient(4008, "the service is not reading");
+      closeClient(NOT_READING.code, NOT_READING.reason);
       finish();
       return;
     }
@@ -397,9 +385,7 @@ function bridge(socket: WebSocket, conn: Conn, opts: WsProxyOptions) {
         else socket.send(data);
         msgOpcode = 0;
         // A client that does not read: stop reading the service until its buffer drains.
-        while (socket.bufferedAmount > SEND_WINDOW && !clientClosed) {
-          await new Promise((r) => setTimeout(r, 10));
-        }
+        await drained(socket, () => clientClosed);
       }
     } catch (_e) {
       closeClient(1011, "upstream error");
