@@ -56,22 +56,15 @@ export function matchRoute<T extends Routable>(
       return { kind: "service", service: services[i], rest: remainder, prefix };
     }
   }
-  if (rest.startsWith("/proxy/absolute/")) {
-    const [port, remainder] = firstSegment(rest.slice("/proxy/absolute".length));
+  // jupyter-server-proxy's absolute form first: "absolute" is never a port.
+  for (const [form, keep] of [["proxy/absolute/", true], ["proxy/", false]] as const) {
+    if (!rest.startsWith(`/${form}`)) continue;
+    const [port, remainder] = firstSegment(rest.slice(form.length));
     const byPort = services.find((s) => s.port !== undefined && String(s.port) === port);
-    if (byPort) {
-      const prefix = `${base}proxy/absolute/${port}/`;
-      if (remainder === "") return { kind: "redirect", location: `${prefix}${query}` };
-      return { kind: "service", service: byPort, rest: remainder, prefix, keep: true };
-    }
-  }
-  if (rest.startsWith("/proxy/")) {
-    const [port, remainder] = firstSegment(rest.slice("/proxy".length));
-    const byPort = services.find((s) => s.port !== undefined && String(s.port) === port);
-    if (byPort) {
-      if (remainder === "") return { kind: "redirect", location: `${base}proxy/${port}/${query}` };
-      return { kind: "service", service: byPort, rest: remainder, prefix: `${base}proxy/${port}/` };
-    }
+    if (!byPort) continue;
+    const prefix = `${base}${form}${port}/`;
+    if (remainder === "") return { kind: "redirect", location: `${prefix}${query}` };
+    return { kind: "service", service: byPort, rest: remainder, prefix, ...(keep ? { keep } : {}) };
   }
   return { kind: "service", service: primary, rest, prefix: base };
 }
