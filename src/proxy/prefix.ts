@@ -25,6 +25,27 @@ export type PathResult =
 const CONTROL = /[\x00-\x20\x7f]/;
 const NON_ASCII = /[^\x00-\x7f]+/g;
 
+/**
+ * `s` with its non-ASCII runs percent-encoded (UTF-8), as a browser sends them: the one spelling
+ * of a path that prefixes and routes are compared in.
+ */
+export function encodeNonAscii(s: string): string {
+  return s.replace(NON_ASCII, (r) => encodeURI(r));
+}
+
+/**
+ * The request target (path and query) of an absolute URL as `Deno.serve` gives it, raw.
+ *
+ * @example
+ * ```ts
+ * requestTarget("http://h:1/user/a%20b/x?q=1"); // "/user/a%20b/x?q=1"
+ * ```
+ */
+export function requestTarget(url: string): string {
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  return start < 0 ? "/" : url.slice(start);
+}
+
 function isDot(seg: string): 0 | 1 | 2 {
   if (seg === "." || seg.toLowerCase() === "%2e") return 1;
   const l = seg.toLowerCase();
@@ -63,8 +84,8 @@ export function resolvePath(
     return { kind: "bad", reason: "control characters in the URL" };
   }
   if (raw.includes("\\")) return { kind: "bad", reason: "backslash in the path" };
-  raw = raw.replace(NON_ASCII, (s) => encodeURI(s));
-  query = query.replace(NON_ASCII, (s) => encodeURI(s));
+  raw = encodeNonAscii(raw);
+  query = encodeNonAscii(query);
 
   // Fast path: nothing to normalise.
   let path: string;

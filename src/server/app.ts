@@ -24,6 +24,7 @@ import type { Logger } from "../log/logger.ts";
 import type { Gate } from "../http/admission.ts";
 import { errorResponse } from "../http/pages.ts";
 import { installApi } from "./api.ts";
+import { encodeNonAscii, requestTarget } from "../proxy/prefix.ts";
 import { type ConnEnv, proxyPath } from "./proxy_path.ts";
 import { Metrics } from "./metrics.ts";
 import { type Backend, Upstreams } from "./upstreams.ts";
@@ -51,9 +52,6 @@ export interface App {
   close: () => void;
 }
 
-const NON_ASCII = /[^\x00-\x7f]+/g;
-const HAS_NON_ASCII = /[^\x00-\x7f]/;
-
 /**
  * The path the app routes: the raw request path (non-ASCII percent-encoded, as `resolvePath` does)
  * below `base`, starting with `/`; a path outside `base` gets a form no route has (`\0` first), so
@@ -66,11 +64,9 @@ const HAS_NON_ASCII = /[^\x00-\x7f]/;
  * ```
  */
 export function routedPath(url: string, base: string): string {
-  const start = url.indexOf("/", url.indexOf("//") + 2);
-  if (start < 0) return "/";
-  const q = url.indexOf("?", start);
-  let path = q < 0 ? url.slice(start) : url.slice(start, q);
-  if (HAS_NON_ASCII.test(path)) path = path.replace(NON_ASCII, (s) => encodeURI(s));
+  const target = requestTarget(url);
+  const q = target.indexOf("?");
+  const path = encodeNonAscii(q < 0 ? target : target.slice(0, q));
   if (base === "/") return path;
   if (path.startsWith(base)) return path.slice(base.length - 1);
   return `\0${path}`;

@@ -23,7 +23,7 @@ import {
 } from "../http/pages.ts";
 import type { Logger } from "../log/logger.ts";
 import { forward, UpstreamError } from "../proxy/forward.ts";
-import { resolvePath } from "../proxy/prefix.ts";
+import { requestTarget, resolvePath } from "../proxy/prefix.ts";
 import { bridgeTcp } from "../proxy/tcp.ts";
 import { browserProto, isWebSocket } from "../http/request.ts";
 import { csrfAllowed } from "../hub/csrf.ts";
@@ -105,9 +105,7 @@ export function proxyPath(o: ProxyPathOptions) {
 
   /** Step 1: where the request points, relative to the base path. */
   function locate(req: Request): Located | Response {
-    const url = req.url;
-    const target = url.slice(url.indexOf("/", url.indexOf("//") + 2));
-    const r = resolvePath(target, base, { bareIsPath });
+    const r = resolvePath(requestTarget(req.url), base, { bareIsPath });
     if (r.kind === "redirect") return redirect(r.location);
     if (r.kind === "bad") return errorResponse(req, 400, `Bad request: ${r.reason}`);
     if (r.kind === "outside" || !upstreams.primary) return errorResponse(req, 404, "Not found");
