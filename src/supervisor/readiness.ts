@@ -33,14 +33,18 @@ export async function probe(ep: Endpoint, path?: string, timeoutMs = 2000): Prom
     // The whole answer is read (up to 64 KiB, Connection: close ends it): closing after the
     // status line made servers that were still writing log a broken pipe (Python's http.server
     // printed a BrokenPipeError traceback in about 2 of 10 starts).
-    const buf = new Uint8Array(64 * 1024);
+    // The first bytes are kept for the status line; the rest is read into a small buffer and
+    // dropped (probes run every 5 ms while a service starts: no 64 KiB allocation each).
+    const head = new Uint8Array(16);
+    const buf = new Uint8Array(4096);
     let got = 0;
-    while (got < buf.length) {
-      const n = await conn.read(buf.subarray(got));
+    while (got < 64 * 1024) {
+      const n = await conn.read(buf);
       if (n === null) break;
+      if (got < head.length) head.set(buf.subarray(0, Math.min(n, head.length - got)), got);
       got += n;
     }
-    const m = /^HTTP\/1\.[01] (\d{3})/.exec(new TextDecoder().decode(buf.subarray(0, 16)));
+    const m = /^HTTP\/1\.[01] (\d{3})/.exec(new TextDecoder().decode(head.subarray(0, got)));
     return m !== null && Number(m[1]) < 500;
   } catch {
     return false;
