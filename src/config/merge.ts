@@ -157,8 +157,7 @@ export function buildConfig(inputs: ConfigInputs): LoadedConfig {
       put(values, "basePath", prefix, "JUPYTERHUB_SERVICE_PREFIX");
       sources.basePath = "jupyterhub env JUPYTERHUB_SERVICE_PREFIX";
     }
-    // "/" (the hub's default) and "/tree"-less empty values mean "no redirect".
-    if (defaultUrl && defaultUrl !== "/") {
+    if (defaultUrl) {
       put(values, "defaultUrl", defaultUrl, "JUPYTERHUB_DEFAULT_URL");
       sources.defaultUrl = "jupyterhub env JUPYTERHUB_DEFAULT_URL";
     }

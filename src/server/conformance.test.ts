@@ -275,3 +275,19 @@ Deno.test("conformance: JUPYTERHUB_DEFAULT_URL sends a browser at the bare prefi
     await up.server.shutdown();
   }
 });
+
+Deno.test("conformance: a default URL of / is the bare prefix itself: served, never a redirect to itself", async () => {
+  const up = upstream();
+  const { app, cookie } = await hubApp(up.port, { env: { JUPYTERHUB_DEFAULT_URL: "/" } });
+  try {
+    const r = await app.fetch(
+      hreq("/user/alice/", { cookie, accept: "text/html", "sec-fetch-mode": "navigate" }),
+      env,
+    );
+    assert.equal(r.status, 200);
+    assert.equal((await r.json()).target, "/");
+  } finally {
+    app.close();
+    await up.server.shutdown();
+  }
+});

@@ -103,6 +103,11 @@ export function proxyPath(o: ProxyPathOptions) {
     });
   }
 
+  // Where the bare prefix sends browsers; "/" is the bare prefix itself (a redirect to itself).
+  const defaultTarget = o.defaultUrl && o.defaultUrl !== "/"
+    ? base + o.defaultUrl.slice(1)
+    : undefined;
+
   /** Step 1: where the request points, relative to the base path. */
   function locate(req: Request): Located | Response {
     const r = resolvePath(requestTarget(req.url), base, { bareIsPath });
@@ -111,11 +116,12 @@ export function proxyPath(o: ProxyPathOptions) {
     if (r.kind === "outside" || !upstreams.primary) return errorResponse(req, 404, "Not found");
     // jupyterhub-singleuser sends a browser at the bare prefix to its default URL; nothing else.
     if (
-      o.defaultUrl && r.rest === "/" && (req.method === "GET" || req.method === "HEAD") &&
+      defaultTarget && r.rest === "/" && (req.method === "GET" || req.method === "HEAD") &&
       !isWebSocket(req) && wantsHtml(req)
     ) {
-      const to = base + o.defaultUrl.slice(1);
-      return redirect(o.defaultUrl.includes("?") || !r.query ? to : to + r.query);
+      return redirect(
+        defaultTarget.includes("?") || !r.query ? defaultTarget : defaultTarget + r.query,
+      );
     }
     return r;
   }
