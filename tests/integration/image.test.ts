@@ -203,3 +203,22 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "image: `doctor` as PID 1 with no service says the image's CMD was replaced and how to pass it",
+  ignore,
+  async fn() {
+    assert.ok(IS_ROOT && BIN, "needs root and the compiled binary (HUBIFY_BIN)");
+    const root = await image();
+    try {
+      const p = container(root, ["/usr/local/bin/hubify", "doctor", "--home", "/home/jovyan"]);
+      const s = await p.done();
+      assert.equal(s.code, 1, p.output);
+      assert.match(p.output, /fail service: no service configured/);
+      assert.match(p.output, /`doctor` replaced the image's CMD .*docker run IMAGE doctor -- /);
+    } finally {
+      await Deno.remove(root, { recursive: true });
+    }
+  },
+});
