@@ -18,6 +18,7 @@
 import type { Config } from "../config/merge.ts";
 import type { Logger } from "../log/logger.ts";
 import {
+  homeMounts,
   type LaunchPlan,
   parsePasswd,
   type PathMode,
@@ -29,7 +30,7 @@ import { type Handover, LAUNCHED_ENV } from "./self.ts";
 import { selfCommand, sourceFiles, STOP_SIGNALS } from "../sys/self.ts";
 import { ConfigError } from "../errors.ts";
 import { exitStatus } from "../supervisor/process.ts";
-import { type Libc, libc, SysError } from "../sys/libc.ts";
+import { type Libc, libc, procText, SysError } from "../sys/libc.ts";
 import { NoFollow, UnsafePathError } from "./nofollow.ts";
 
 /** Options for {@link runRootStage}. */
@@ -182,7 +183,11 @@ export function rootPlan(config: Config, userExplicit: boolean): LaunchPlan {
   try {
     passwd = parsePasswd(Deno.readTextFileSync("/etc/passwd"));
   } catch { /* no passwd: numbers only */ }
-  return planLaunch({ config, userExplicit, passwd, env: Deno.env.toObject() });
+  let mounts: string[] = [];
+  try {
+    mounts = homeMounts(procText("/proc/self/mountinfo"));
+  } catch { /* no /proc: no volume detection */ }
+  return planLaunch({ config, userExplicit, passwd, env: Deno.env.toObject(), homeMounts: mounts });
 }
 
 /**

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parsePasswd, planLaunch, unreadableBy } from "./plan.ts";
+import { homeMounts, parsePasswd, planLaunch, unreadableBy } from "./plan.ts";
 
 const base = {
   user: "jovyan",
@@ -148,4 +148,42 @@ Deno.test("startDir: the image's WORKDIR, else the home", async () => {
   const { startDir } = await import("./plan.ts");
   assert.equal(startDir("/srv/app", "/home/jovyan"), "/srv/app");
   assert.equal(startDir("/", "/home/jovyan"), "/home/jovyan");
+});
+
+Deno.test("homeMounts: mount points directly below /home, escapes decoded", () => {
+  const info = [
+    "22 1 0:21 / / rw - overlay overlay rw",
+    "36 22 0:40 / /home/alice rw,relatime - ext4 /dev/sda1 rw",
+    "37 22 0:41 / /home/alice/work rw - ext4 /dev/sda1 rw",
+    "38 22 0:42 / /home/my\\040files rw - ext4 /dev/sda1 rw",
+    "39 22 0:43 / /homework rw - ext4 /dev/sda1 rw",
+    "40 22 0:44 / /home rw - ext4 /dev/sda1 rw",
+    "",
+  ].join("\n");
+  assert.deepEqual(homeMounts(info), ["/home/alice", "/home/my files"]);
+});
+
+Deno.test("planLaunch: the one volume below /home is the home unless home or user is named", () => {
+  const p = planLaunch({
+    config: { ...base, uid: 4242 },
+    userExplicit: false,
+    passwd,
+    homeMounts: ["/home/alice"],
+  });
+  assert.equal(p.home, "/home/alice");
+  assert.equal(p.env.HOME, "/home/alice");
+  assert.equal(p.user, "jovyan");
+  assert.deepEqual(p.chown, [{ path: "/home/alice", recursive: false }]);
+  assert.deepEqual(p.userDirs, ["/home/alice/.local/share/jupyter/runtime"]);
+  assert.ok(p.notes.some((n) => /home \/home\/alice: the one volume/.test(n)), p.notes.join("\n"));
+  // Named home, named user, two volumes, or the default home itself mounted: no guess.
+  const named = { config: { ...base, uid: 4242, home: "/data" }, userExplicit: false, passwd };
+  assert.equal(planLaunch({ ...named, homeMounts: ["/home/alice"] }).home, "/data");
+  const user = { config: { ...base, uid: 4242 }, userExplicit: true, passwd };
+  assert.equal(planLaunch({ ...user, homeMounts: ["/home/alice"] }).home, "/home/jovyan");
+  const two = { config: { ...base, uid: 4242 }, userExplicit: false, passwd };
+  assert.equal(planLaunch({ ...two, homeMounts: ["/home/a", "/home/b"] }).home, "/home/jovyan");
+  const own = planLaunch({ ...two, homeMounts: ["/home/jovyan"] });
+  assert.equal(own.home, "/home/jovyan");
+  assert.ok(!own.notes.some((n) => /one volume/.test(n)));
 });

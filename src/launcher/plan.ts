@@ -79,6 +79,32 @@ export interface PlanInputs {
   passwd: PasswdEntry[];
   /** The environment (for internal-SSL paths). */
   env?: Record<string, string | undefined>;
+  /** Mount points directly below `/home` ({@link homeMounts}): a volume there may be the home. */
+  homeMounts?: string[];
+}
+
+/**
+ * The mount points directly below `/home`, from the text of `/proc/self/mountinfo` (its fifth
+ * field, with the kernel's octal escapes for space, tab, newline and backslash decoded).
+ *
+ * DockerSpawner's usual volume is `{'jupyterhub-user-{username}': '/home/{username}'}`: the volume
+ * is meant as the user's home, but its path follows the hub's user name, not the image's user.
+ *
+ * @example
+ * ```ts
+ * homeMounts("36 35 0:40 / /home/alice rw,relatime - ext4 /dev/sda1 rw\n"); // ["/home/alice"]
+ * ```
+ */
+export function homeMounts(mountinfo: string): string[] {
+  const out: string[] = [];
+  for (const line of mountinfo.split("\n")) {
+    const field = line.split(" ")[4];
+    if (!field) continue;
+    const path = field.replace(/\\([0-7]{3})/g, (_, o) => String.fromCharCode(parseInt(o, 8)));
+    const m = /^\/home\/([^/]+)$/.exec(path);
+    if (m && m[1] !== "." && m[1] !== ".." && !out.includes(path)) out.push(path);
+  }
+  return out;
 }
 
 /** Env variables naming files the unprivileged stage must read (maybe root-only). */
@@ -112,7 +138,18 @@ export function planLaunch(inputs: PlanInputs): LaunchPlan {
   } else if (!byName) {
     notes.push(`user ${user} is not in /etc/passwd: running by uid ${config.uid}`);
   }
-  const home = config.home ?? (entry?.home && entry.home !== "/" ? entry.home : `/home/${user}`);
+  let home = config.home ?? (entry?.home && entry.home !== "/" ? entry.home : `/home/${user}`);
+  // Neither the home nor the user named: one volume mounted below /home is where the user's files
+  // are meant to live (DockerSpawner's /home/{username}), so it is the home rather than a
+  // root-owned directory beside an empty one.
+  const mounts = inputs.homeMounts ?? [];
+  if (
+    config.home === undefined && !inputs.userExplicit && mounts.length === 1 &&
+    mounts[0] !== home
+  ) {
+    notes.push(`home ${mounts[0]}: the one volume mounted below /home (instead of ${home})`);
+    home = mounts[0];
+  }
   const drop = config.uid !== 0;
   const chown: LaunchPlan["chown"] = [];
   // Staying root (--uid 0): nothing that belongs to root is given to the group, e.g. /root to 100.
