@@ -10,6 +10,17 @@ Deno.test("legacy: z2jh argv jupyterhub-singleuser is dropped", () => {
   assert.match(r.notes[0], /configured service/);
 });
 
+Deno.test("legacy: DockerSpawner's cmd = '' (one empty argument) means no command", () => {
+  const r = normalizeLegacyArgs([""], { valueFlags });
+  assert.deepEqual(r.argv, []);
+  assert.match(r.notes[0], /empty argument .*ignored/);
+  // Inside the service's own command an empty argument is the service's business.
+  const s = normalizeLegacyArgs(["--", "app", ""], { valueFlags });
+  assert.deepEqual(s.argv, ["--", "app", ""]);
+  const t = normalizeLegacyArgs(["", "app", ""], { valueFlags });
+  assert.deepEqual(t.argv, ["app", ""]);
+});
+
 Deno.test("legacy: JupyterHub 1.x arguments honoured or ignored", () => {
   const r = normalizeLegacyArgs([
     "/usr/local/bin/jupyterhub-singleuser",

@@ -2,7 +2,8 @@
  * Legacy JupyterHub-style arguments. Hubs before 2.0 (and admins copying old configs) pass
  * `--ip=`, `--port=`, `--notebook-dir=`, `--SingleUserNotebookApp.default_url=`, `--debug`,
  * `--allow-root`; Zero to JupyterHub's default `singleuser.cmd` makes an ENTRYPOINT hubify receive
- * `jupyterhub-singleuser` as its first argument. This module rewrites such argv into hubify's own
+ * `jupyterhub-singleuser` as its first argument; DockerSpawner's `cmd = ''` passes one empty argument.
+ * This module rewrites such argv into hubify's own
  * options and says what it did. Pure.
  *
  * @module
@@ -48,6 +49,11 @@ export function normalizeLegacyArgs(argv: string[], opts: LegacyOptions): Legacy
   for (; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--") break;
+    if (a === "") {
+      // DockerSpawner's `cmd = ''` ("use the container's entrypoint") becomes the command [''].
+      notes.push(`an empty argument (DockerSpawner's cmd = ''): ignored`);
+      continue;
+    }
     const base = a.split("/").pop() ?? a;
     if (!a.startsWith("-")) {
       if (SINGLEUSER_NAMES.has(base)) {
